@@ -1,0 +1,34 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Configuration options of nova-miglock.
+
+Importing this package registers every option on ``CONF``; feature modules
+read options from here and never register their own.
+"""
+
+from oslo_config import cfg
+
+from nova_miglock.conf import miglock
+from nova_miglock.conf import quota
+from nova_miglock.conf import store
+
+CONF = cfg.CONF
+
+_MODULES = (miglock, store, quota)
+
+
+def register_opts(conf):
+    for module in _MODULES:
+        module.register_opts(conf)
+
+
+register_opts(CONF)

@@ -1,0 +1,103 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Options for the lock store."""
+
+from oslo_config import cfg
+
+from nova_miglock.conf import base
+
+GROUP = cfg.OptGroup(
+    'miglock_store',
+    title='Migration lock store',
+    help='Where holds, migration tickets and the ledger are kept.')
+
+ALL_OPTS = [
+    cfg.StrOpt('driver',
+               default='sql',
+               help="""
+Lock store driver, loaded from the ``nova_miglock.store`` entry point
+namespace.
+
+Possible values:
+
+* ``sql``: SQLite, MySQL/MariaDB or PostgreSQL through SQLAlchemy.
+"""),
+    cfg.StrOpt('connection',
+               default='sqlite:////var/lib/nova/miglock.sqlite',
+               secret=True,
+               help="""
+SQLAlchemy URL of the lock store.
+
+Every process that takes or checks locks (nova-api, nova-api-metadata,
+nova-scheduler, the listener, the host agents) must use the same store.
+
+Possible values:
+
+* ``sqlite:////path/file.sqlite``: embedded, one machine only (WAL mode).
+* ``mysql+pymysql://user:password@host/nova_miglock``
+* ``postgresql+psycopg2://user:password@host/nova_miglock``
+"""),
+    cfg.StrOpt('sqlite_synchronous',
+               default='FULL',
+               choices=[('FULL', 'an acknowledged lock survives power loss'),
+                        ('NORMAL', 'an acknowledged lock survives a process '
+                                   'crash, not a power loss')],
+               help="""
+SQLite ``synchronous`` pragma for the embedded store.
+"""),
+    cfg.FloatOpt('busy_timeout',
+                 default=10.0,
+                 min=0.0,
+                 help="""
+Seconds a writer waits for another writer of an SQLite store before giving
+up with "store unavailable".
+"""),
+    cfg.IntOpt('max_pool_size',
+               default=5,
+               min=1,
+               help='Connections kept open to a server database per process.'),
+    cfg.IntOpt('max_overflow',
+               default=10,
+               min=0,
+               help='Connections opened beyond ``max_pool_size`` under load.'),
+    cfg.IntOpt('pool_timeout',
+               default=10,
+               min=1,
+               help='Seconds to wait for a free pooled connection.'),
+    cfg.IntOpt('connect_timeout',
+               default=5,
+               min=1,
+               help="""
+Seconds to wait for a server database to accept a connection before the
+store is reported unavailable.
+"""),
+    cfg.IntOpt('connection_recycle_time',
+               default=3600,
+               min=1,
+               help='Seconds after which a pooled connection is replaced.'),
+    cfg.IntOpt('deadlock_retries',
+               default=10,
+               min=0,
+               help="""
+Times an operation is retried when the database reports a deadlock or a
+concurrent first insert of the same instance. Each operation is one
+transaction, so a retry never applies a change twice.
+"""),
+]
+
+
+def register_opts(conf):
+    base.register(conf, GROUP, ALL_OPTS)
+
+
+def list_opts():
+    return [(GROUP, ALL_OPTS)]

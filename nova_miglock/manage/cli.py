@@ -1,0 +1,210 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Command line of nova-miglock-manage.
+
+Every failure ends in one line on stderr and a non-zero exit status, never
+a traceback: 1 when the operation failed, 2 for bad usage or configuration.
+"""
+
+import argparse
+import datetime
+import sys
+
+from oslo_config import cfg
+
+from nova_miglock import config
+from nova_miglock import lock
+from nova_miglock.manage import commands
+from nova_miglock import store as lock_store
+
+PROG = 'nova-miglock-manage'
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, '%s: error: %s\n' % (self.prog, message))
+
+
+def _timestamp(text):
+    """ISO 8601 date or date-time, taken as UTC."""
+    value = text.strip()
+    if value.endswith('Z'):
+        value = value[:-1]
+    try:
+        parsed = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            'not an ISO 8601 date or time (e.g. 2026-11-26 or '
+            '2026-11-26T10:00:00Z): %r' % text)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(datetime.timezone.utc).replace(
+            tzinfo=None)
+    return parsed
+
+
+def _limit(text):
+    if text == 'default':
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < -1:
+        raise argparse.ArgumentTypeError(
+            'a limit is a whole number >= -1 (-1: unlimited) or "default", '
+            'got %r' % text)
+    return value
+
+
+def _positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError('must be a positive whole number, '
+                                         'got %r' % text)
+    return value
+
+
+def build_parser():
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument('--format', choices=('table', 'json'),
+                        default='table', help='output format')
+    parser = _Parser(prog=PROG, description='Operate the migration lock '
+                     'store of nova-miglock.')
+    parser.add_argument('--config-file', action='append', metavar='PATH',
+                        help='configuration file (repeatable); default: '
+                        'nova.conf and nova-miglock.conf from /etc/nova')
+    parser.add_argument('--config-dir', action='append', metavar='DIR',
+                        help='directory of *.conf files (repeatable)')
+    parser.add_argument('--store', metavar='URL',
+                        help='lock store URL, overriding '
+                        '[miglock_store]/connection')
+    areas = parser.add_subparsers(dest='area', metavar='AREA',
+                                  parser_class=_Parser)
+    areas.required = True
+
+    def add(area, name, func, help_text):
+        command = area.add_parser(name, parents=[common], help=help_text,
+                                  description=help_text)
+        command.set_defaults(func=func)
+        return command
+
+    db = areas.add_parser('db', help='schema of the lock store')
+    db_cmds = db.add_subparsers(dest='command', metavar='COMMAND',
+                                parser_class=_Parser)
+    db_cmds.required = True
+    add(db_cmds, 'sync', commands.db_sync,
+        'create or upgrade the lock store schema')
+    add(db_cmds, 'version', commands.db_version,
+        'show the schema revision (exit 3 if not current)')
+
+    lk = areas.add_parser('lock', help='holds and locks of instances')
+    lock_cmds = lk.add_subparsers(dest='command', metavar='COMMAND',
+                                  parser_class=_Parser)
+    lock_cmds.required = True
+    cmd = add(lock_cmds, 'list', commands.lock_list,
+              'list locked and migrating instances')
+    cmd.add_argument('--project', help='only this project')
+    cmd.add_argument('--all', action='store_true',
+                     help='include instances that are not locked')
+    cmd.add_argument('--limit', type=_positive, default=1000)
+    cmd = add(lock_cmds, 'show', commands.lock_show,
+              "show one instance's lock, holds and recent events")
+    cmd.add_argument('instance', help='instance UUID')
+    cmd.add_argument('--events', type=_positive, default=10,
+                     help='recent ledger events to show (default 10)')
+    cmd = add(lock_cmds, 'break', commands.lock_break,
+              "end an instance's holds now (recorded in the ledger)")
+    cmd.add_argument('instance', help='instance UUID')
+    cmd.add_argument('--reason', required=True,
+                     help='why the lock is broken (recorded)')
+    cmd.add_argument('--holder', help='break only this holder')
+
+    cmd = add(areas, 'usage', commands.usage,
+              'lock-seconds per instance and project')
+    cmd.add_argument('--project', help='only this project')
+    cmd.add_argument('--since', type=_timestamp,
+                     help='start (UTC, ISO 8601); default: today 00:00')
+    cmd.add_argument('--until', type=_timestamp,
+                     help='end (UTC, ISO 8601); default: now')
+
+    cmd = add(areas, 'reap', commands.reap,
+              'record expired holds in the ledger and drop them')
+    cmd.add_argument('--limit', type=_positive, default=1000)
+
+    qt = areas.add_parser('quota', help='lock quotas of projects')
+    quota_cmds = qt.add_subparsers(dest='command', metavar='COMMAND',
+                                   parser_class=_Parser)
+    quota_cmds.required = True
+    cmd = add(quota_cmds, 'show', commands.quota_show,
+              "show a project's effective quota")
+    cmd.add_argument('project')
+    cmd = add(quota_cmds, 'set', commands.quota_set,
+              "override a project's quota")
+    cmd.add_argument('project')
+    cmd.add_argument('--locked-instances', type=_limit,
+                     help='concurrent locked instances (-1: unlimited, '
+                     '"default": configured default)')
+    cmd.add_argument('--lock-seconds-per-day', type=_limit,
+                     help='lock-seconds per UTC day (-1: unlimited, '
+                     '"default": configured default)')
+
+    tk = areas.add_parser('ticket', help='admitted moves (migration '
+                          'tickets)')
+    ticket_cmds = tk.add_subparsers(dest='command', metavar='COMMAND',
+                                    parser_class=_Parser)
+    ticket_cmds.required = True
+    cmd = add(ticket_cmds, 'list', commands.ticket_list,
+              'list open migration tickets')
+    cmd.add_argument('--overdue', action='store_true',
+                     help='only tickets past their deadline')
+    cmd.add_argument('--limit', type=_positive, default=1000)
+    cmd = add(ticket_cmds, 'close', commands.ticket_close,
+              "end an instance's open move by hand")
+    cmd.add_argument('instance', help='instance UUID')
+    cmd.add_argument('--outcome', default='closed-by-operator',
+                     help='recorded outcome')
+    return parser
+
+
+def _fail(status, message):
+    sys.stderr.write('%s: error: %s\n' % (PROG, message))
+    return status
+
+
+def main(argv=None):
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        conf = config.parse(args.config_file, args.config_dir)
+        if args.store:
+            conf.set_override('connection', args.store,
+                              group='miglock_store')
+        store = lock_store.load_store(conf)
+    except cfg.Error as exc:
+        return _fail(EXIT_USAGE, 'configuration: %s' % exc)
+    except lock.MigLockError as exc:
+        return _fail(EXIT_FAILED, exc.message)
+    try:
+        return args.func(store, args) or 0
+    except lock.InvalidRequest as exc:
+        return _fail(EXIT_USAGE, exc.message)
+    except lock.MigLockError as exc:
+        return _fail(EXIT_FAILED, exc.message)
+    except cfg.Error as exc:
+        return _fail(EXIT_USAGE, 'configuration: %s' % exc)
+    finally:
+        store.dispose()

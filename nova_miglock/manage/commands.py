@@ -1,0 +1,214 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The operator commands; each takes the store and the parsed arguments."""
+
+import datetime
+import getpass
+
+from nova_miglock import accounting
+from nova_miglock import conf as miglock_conf
+from nova_miglock import lock
+from nova_miglock.manage import output
+from nova_miglock.store.sql import migration
+
+CONF = miglock_conf.CONF
+
+
+def operator_name():
+    try:
+        return 'operator:%s' % getpass.getuser()
+    except Exception:  # no user database entry, e.g. in a container
+        return 'operator'
+
+
+def db_sync(store, args):
+    before = migration.current(store)
+    after = migration.sync(store)
+    if args.format == 'json':
+        output.emit_json({'before': before, 'after': after})
+    elif before == after:
+        print('Lock store schema is already at revision %s.' % after)
+    else:
+        print('Lock store schema upgraded from %s to %s.'
+              % (before or 'empty', after))
+
+
+def db_version(store, args):
+    current, head = migration.current(store), migration.head()
+    if args.format == 'json':
+        output.emit_json({'current': current, 'head': head})
+    else:
+        print('current: %s\nhead: %s' % (current or 'empty', head))
+    return 0 if current == head else 3
+
+
+def _hold_rows(state):
+    return [[h.holder, h.source, h.reason, lock.isoformat(h.expires_at),
+             round((h.expires_at - state.now).total_seconds())]
+            for h in state.holds]
+
+
+def lock_list(store, args):
+    states = store.list_states(project_id=args.project,
+                               locked_only=not args.all, limit=args.limit)
+    if args.format == 'json':
+        output.emit_json([s.to_dict() for s in states])
+        return
+    rows = []
+    for state in states:
+        rows.append([
+            state.instance_uuid, state.project_id, state.state,
+            ', '.join(h.holder for h in state.holds),
+            ', '.join(s.describe() for s in state.static_locks),
+            lock.isoformat(state.lease_expires_at)])
+    output.emit_table(['Instance', 'Project', 'State', 'Holders',
+                       'Static locks', 'Lease ends'], rows)
+
+
+def lock_show(store, args):
+    lock.validate_instance_uuid(args.instance)
+    state = store.get_state(args.instance)
+    events = store.ledger(instance_uuid=args.instance)[-args.events:]
+    if args.format == 'json':
+        output.emit_json(dict(state.to_dict(), recent_events=events))
+        return
+    ticket = state.ticket
+    output.emit_fields([
+        ('instance', state.instance_uuid),
+        ('project', state.project_id),
+        ('state', state.state),
+        ('static locks', '; '.join(s.describe()
+                                   for s in state.static_locks)),
+        ('migration', '%s %s since %s' % (ticket.kind, ticket.ticket_id,
+                                          lock.isoformat(ticket.admitted_at))
+         if ticket else ''),
+        ('migration requested', lock.isoformat(
+            state.migration_requested_at)),
+        ('generation', state.generation),
+    ])
+    output.emit_table(['Holder', 'Source', 'Reason', 'Expires',
+                       'Seconds left'], _hold_rows(state), title='Holds:')
+    output.emit_table(
+        ['At', 'Event', 'Holder', 'Reason', 'Actor'],
+        [[lock.isoformat(e['at']), e['event'], e['holder'], e['reason'],
+          e['actor']] for e in events], title='Recent events:')
+
+
+def lock_break(store, args):
+    lock.validate_instance_uuid(args.instance)
+    reason = lock.validate_reason(args.reason).strip()
+    if not reason:
+        raise lock.InvalidRequest('--reason must say why the lock is broken')
+    if args.holder:
+        lock.validate_holder(args.holder)
+    ended, _state = store.end_holds(args.instance, event=lock.EVENT_BREAK,
+                                    reason=reason, actor=operator_name(),
+                                    holder=args.holder)
+    if args.format == 'json':
+        output.emit_json({'instance_uuid': args.instance,
+                          'broken': [h.to_dict() for h in ended]})
+    elif ended:
+        print('Broke %d hold(s) of instance %s: %s'
+              % (len(ended), args.instance,
+                 ', '.join(h.describe() for h in ended)))
+    else:
+        print('Instance %s had no active hold%s; nothing to break.'
+              % (args.instance,
+                 ' by %s' % args.holder if args.holder else ''))
+
+
+def _day_start(now):
+    return datetime.datetime.combine(now.date(), datetime.time())
+
+
+def usage(store, args):
+    now = store.now()
+    since = args.since or _day_start(now)
+    until = args.until or now
+    if until <= since:
+        raise lock.InvalidRequest('--until must be after --since')
+    usages = accounting.report(
+        store, project_id=args.project, since=since, until=until,
+        lookback_seconds=CONF.miglock.max_hold + CONF.miglock.max_lease)
+    totals = accounting.per_project(usages)
+    if args.format == 'json':
+        output.emit_json({'since': since, 'until': until,
+                          'instances': [u.to_dict() for u in usages],
+                          'projects': totals})
+        return
+    print('Lock-seconds from %s to %s' % (lock.isoformat(since),
+                                          lock.isoformat(until)))
+    output.emit_table(['Project', 'Instance', 'Lock-seconds', 'Holds'],
+                      [[u.project_id, u.instance_uuid, u.lock_seconds,
+                        u.holds] for u in usages])
+    output.emit_table(['Project', 'Lock-seconds'],
+                      sorted(totals.items()), title='Per project:')
+
+
+def reap(store, args):
+    reaped = store.reap(limit=args.limit)
+    if args.format == 'json':
+        output.emit_json([dict(h.to_dict(), instance_uuid=h.instance_uuid)
+                          for h, _state in reaped])
+    else:
+        print('Recorded %d expired hold(s).' % len(reaped))
+
+
+def quota_show(store, args):
+    limits = store.get_quota(args.project)
+    if args.format == 'json':
+        output.emit_json(dict(limits, project_id=args.project))
+    else:
+        output.emit_fields(sorted(limits.items()))
+
+
+def quota_set(store, args):
+    changes = {}
+    for name in ('locked_instances', 'lock_seconds_per_day'):
+        value = getattr(args, name)
+        if value is not None:
+            changes[name] = None if value == 'default' else value
+    if not changes:
+        raise lock.InvalidRequest(
+            'give --locked-instances and/or --lock-seconds-per-day')
+    store.set_quota(args.project, **changes)
+    quota_show(store, args)
+
+
+def ticket_list(store, args):
+    if args.overdue:
+        tickets = store.overdue_tickets(limit=args.limit)
+    else:
+        tickets = [s.ticket for s in store.list_states(limit=args.limit)
+                   if s.ticket is not None]
+    if args.format == 'json':
+        output.emit_json([dict(t.to_dict(), instance_uuid=t.instance_uuid)
+                          for t in tickets])
+        return
+    output.emit_table(['Instance', 'Ticket', 'Kind', 'Admitted',
+                       'Deadline'],
+                      [[t.instance_uuid, t.ticket_id, t.kind,
+                        lock.isoformat(t.admitted_at),
+                        lock.isoformat(t.deadline)] for t in tickets])
+
+
+def ticket_close(store, args):
+    lock.validate_instance_uuid(args.instance)
+    ticket, _state = store.close_ticket(
+        args.instance, outcome=args.outcome, actor=operator_name())
+    if args.format == 'json':
+        output.emit_json({'closed': ticket.to_dict() if ticket else None})
+    elif ticket:
+        print('Closed ticket %s (%s) of instance %s.'
+              % (ticket.ticket_id, ticket.kind, args.instance))
+    else:
+        print('Instance %s has no open migration ticket.' % args.instance)

@@ -1,0 +1,157 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The interface every lock store driver implements.
+
+Each mutating method is one atomic transaction in the backing store: a move
+is admitted only if the instance is not locked, and a hold is granted only if
+the instance is not migrating, with no interleaving in between. Time is
+always the store's own clock, never the caller's.
+"""
+
+import abc
+import time
+
+from nova_miglock import lock
+
+# Polling interval bounds while a hold request waits for a move to end.
+_WAIT_FIRST_POLL = 0.2
+_WAIT_MAX_POLL = 2.0
+
+
+class LockStore(metaclass=abc.ABCMeta):
+
+    def acquire(self, instance_uuid, holder, *, wait=0, **kwargs):
+        """Grant or renew a hold; if a move is in progress, wait for it.
+
+        Waiting is bounded by ``wait`` seconds and done by retrying the
+        trylock, so no transaction stays open while waiting.
+        """
+        deadline = time.monotonic() + max(0, wait)
+        poll = _WAIT_FIRST_POLL
+        while True:
+            try:
+                return self.try_acquire(instance_uuid, holder, **kwargs)
+            except lock.MigrationInProgress:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise
+                time.sleep(min(poll, remaining))
+                poll = min(poll * 2, _WAIT_MAX_POLL)
+
+    @abc.abstractmethod
+    def try_acquire(self, instance_uuid, holder, *, project_id, source,
+                    lease_seconds, reason, limits, actor=None):
+        """Grant or renew one holder's hold, without waiting (trylock).
+
+        :returns: ``(hold, state)``, the hold as granted (its lease may be
+            cut by ``max_hold``) and the instance's state after the change.
+        :raises MigrationInProgress: a move is admitted and not ended.
+        :raises HoldLimitReached, TooManyHolders, QuotaExceeded,
+            NotPermitted (another source owns this holder name),
+            StoreUnavailable.
+        """
+
+    @abc.abstractmethod
+    def release(self, instance_uuid, holder, *, source, actor=None,
+                force=False):
+        """End one hold. Idempotent.
+
+        :returns: ``(released_hold_or_None, state)``.
+        :raises NotPermitted: the hold belongs to another source and
+            ``force`` is false.
+        """
+
+    @abc.abstractmethod
+    def open_ticket(self, instance_uuid, *, project_id, kind, request_id,
+                    static_locks, actor=None):
+        """Admit a move if the instance is not locked.
+
+        ``static_locks`` are the instance's static locks as the caller just
+        read them from Nova; they are also remembered for readers that
+        cannot see Nova (scheduler, host agents).
+
+        :returns: ``(ticket, state)``.
+        :raises InstanceLocked: with the state that refused the move; the
+            refusal is recorded so the guest sees ``migration_requested``.
+        :raises MigrationInProgress: another move is already admitted.
+        """
+
+    @abc.abstractmethod
+    def close_ticket(self, instance_uuid, *, outcome, ticket_id=None,
+                     actor=None):
+        """End the open move of an instance. Idempotent.
+
+        :returns: ``(closed_ticket_or_None, state)``.
+        """
+
+    @abc.abstractmethod
+    def end_holds(self, instance_uuid, *, event, reason, actor, holder=None):
+        """Forcibly end all holds (or one holder's), e.g. break, evacuate.
+
+        :returns: ``(ended_holds, state)``.
+        """
+
+    @abc.abstractmethod
+    def set_static_locks(self, instance_uuid, *, project_id, static_locks,
+                         kinds):
+        """Remember the static locks of the given kinds, keeping others.
+
+        :returns: the state after the change.
+        """
+
+    @abc.abstractmethod
+    def get_state(self, instance_uuid):
+        """Read one instance's state in a single query (no lock taken)."""
+
+    @abc.abstractmethod
+    def list_states(self, *, project_id=None, locked_only=True, limit=None):
+        """Read the states of many instances."""
+
+    @abc.abstractmethod
+    def reap(self, *, limit=1000):
+        """Record expired holds as ``expire`` in the ledger and drop them.
+
+        :returns: list of ``(hold, state)`` for each hold reaped.
+        """
+
+    @abc.abstractmethod
+    def overdue_tickets(self, *, limit=100):
+        """Open tickets past their deadline, oldest first."""
+
+    @abc.abstractmethod
+    def extend_ticket(self, instance_uuid, ticket_id, seconds):
+        """Push an open ticket's deadline ``seconds`` into the future."""
+
+    @abc.abstractmethod
+    def ledger(self, *, instance_uuid=None, project_id=None, since=None,
+               until=None, limit=None):
+        """Ledger rows (dicts) in time order."""
+
+    @abc.abstractmethod
+    def get_quota(self, project_id):
+        """Effective quota of a project as ``{name: limit}`` (-1 = none)."""
+
+    @abc.abstractmethod
+    def set_quota(self, project_id, **limits):
+        """Override quota limits of a project; ``None`` restores default."""
+
+    @abc.abstractmethod
+    def now(self):
+        """The store's clock."""
+
+    @abc.abstractmethod
+    def ping(self):
+        """Raise StoreUnavailable unless the store answers."""
+
+    @abc.abstractmethod
+    def dispose(self):
+        """Close every connection of this driver."""

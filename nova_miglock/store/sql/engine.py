@@ -1,0 +1,217 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Engines, transactions and the store's clock, per database dialect.
+
+Every write transaction first locks the instance's row; on SQLite the whole
+database is locked from the start instead (``BEGIN IMMEDIATE``), which is
+the only way SQLite serializes writers without deadlocking them. MySQL and
+PostgreSQL run at READ COMMITTED so that every statement after the row lock
+sees what the previous holder of that lock committed.
+"""
+
+import contextlib
+
+from oslo_db import exception as db_exc
+from oslo_db.sqlalchemy import exc_filters
+from oslo_log import log as logging
+import sqlalchemy as sa
+from sqlalchemy.ext import compiler
+from sqlalchemy import pool as sa_pool
+from sqlalchemy.sql import expression
+
+from nova_miglock import lock
+
+LOG = logging.getLogger(__name__)
+
+WRITE = 'miglock_write'
+
+
+class db_now(expression.FunctionElement):
+    """The database's current time in UTC, read when the row is produced.
+
+    Not the transaction's start time: a writer that waited for a row lock
+    must stamp its change after the change it waited for.
+    """
+
+    type = sa.DateTime()
+    inherit_cache = True
+    name = 'db_now'
+
+
+@compiler.compiles(db_now)
+def _now_default(element, compiler, **kw):
+    return 'CURRENT_TIMESTAMP'
+
+
+@compiler.compiles(db_now, 'sqlite')
+def _now_sqlite(element, compiler, **kw):
+    # Six fractional digits, like the datetimes SQLAlchemy stores, so that
+    # text comparisons in SQL order them correctly.
+    return "(strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')"
+
+
+@compiler.compiles(db_now, 'mysql')
+@compiler.compiles(db_now, 'mariadb')
+def _now_mysql(element, compiler, **kw):
+    # SYSDATE is evaluated when called, NOW() at statement start; the
+    # session time zone is forced to UTC on connect.
+    return 'SYSDATE(6)'
+
+
+@compiler.compiles(db_now, 'postgresql')
+def _now_postgresql(element, compiler, **kw):
+    return "(clock_timestamp() AT TIME ZONE 'UTC')"
+
+
+def mask_url(url):
+    """The URL with its password hidden, for messages."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return '<unparsable URL>'
+
+
+def create_engine(url, conf):
+    """Create an engine for ``url`` with the store's settings."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except Exception as exc:
+        raise lock.StoreUnavailable(
+            'invalid [miglock_store]/connection URL: %s' % exc) from exc
+    backend = parsed.get_backend_name()
+    builder = {'sqlite': _sqlite_engine, 'mysql': _mysql_engine,
+               'mariadb': _mysql_engine,
+               'postgresql': _postgresql_engine}.get(backend)
+    if builder is None:
+        raise lock.StoreUnavailable(
+            'unsupported lock store database %r in %s: use sqlite, mysql '
+            'or postgresql' % (backend, mask_url(url)))
+    try:
+        engine = builder(parsed, conf)
+    except (ImportError, sa.exc.ArgumentError) as exc:
+        raise lock.StoreUnavailable('cannot use lock store %s: %s'
+                                    % (mask_url(url), exc)) from exc
+    exc_filters.register_engine(engine)
+    return engine
+
+
+def _common_args(conf):
+    # Every transaction ends in an explicit commit or rollback, so the
+    # pool's own rollback on check-in would only cost a round trip. The
+    # snapshot query joins on bound parameters, which the linter would
+    # misreport as a cartesian product.
+    return {'pool_reset_on_return': None, 'enable_from_linting': False}
+
+
+def _pool_args(conf):
+    return dict(_common_args(conf),
+                pool_size=conf.max_pool_size,
+                max_overflow=conf.max_overflow,
+                pool_timeout=conf.pool_timeout,
+                pool_recycle=conf.connection_recycle_time,
+                pool_pre_ping=True)
+
+
+def _sqlite_engine(url, conf):
+    if url.database in (None, '', ':memory:'):
+        raise lock.StoreUnavailable(
+            'the SQLite lock store must be a file shared by all processes, '
+            'not an in-memory database')
+    engine = sa.create_engine(
+        url, poolclass=sa_pool.QueuePool, pool_size=conf.max_pool_size,
+        max_overflow=conf.max_overflow, pool_timeout=conf.pool_timeout,
+        connect_args={'timeout': conf.busy_timeout,
+                      'check_same_thread': False},
+        **_common_args(conf))
+    synchronous = conf.sqlite_synchronous
+
+    @sa.event.listens_for(engine, 'connect')
+    def _on_connect(dbapi_conn, record):
+        # We emit BEGIN ourselves (below); pysqlite's own is too late.
+        dbapi_conn.isolation_level = None
+        dbapi_conn.execute('PRAGMA journal_mode=WAL')
+        dbapi_conn.execute('PRAGMA synchronous=%s' % synchronous)
+
+    @sa.event.listens_for(engine, 'begin')
+    def _on_begin(conn):
+        write = conn.get_execution_options().get(WRITE)
+        conn.exec_driver_sql('BEGIN IMMEDIATE' if write else 'BEGIN')
+
+    return engine
+
+
+def _mysql_engine(url, conf):
+    if 'charset' not in url.query:
+        url = url.update_query_dict({'charset': 'utf8mb4'})
+    engine = sa.create_engine(
+        url, isolation_level='READ COMMITTED',
+        connect_args={'connect_timeout': conf.connect_timeout},
+        **_pool_args(conf))
+
+    @sa.event.listens_for(engine, 'connect')
+    def _on_connect(dbapi_conn, record):
+        with dbapi_conn.cursor() as cursor:
+            cursor.execute("SET SESSION sql_mode = 'TRADITIONAL'")
+            cursor.execute("SET SESSION time_zone = '+00:00'")
+
+    return engine
+
+
+def _postgresql_engine(url, conf):
+    return sa.create_engine(
+        url, isolation_level='READ COMMITTED',
+        connect_args={'connect_timeout': conf.connect_timeout},
+        **_pool_args(conf))
+
+
+@contextlib.contextmanager
+def translate_errors(url):
+    """Turn database failures into StoreUnavailable with a usable message."""
+    try:
+        yield
+    except lock.MigLockError:
+        raise
+    except (db_exc.DBDeadlock, db_exc.DBDuplicateEntry):
+        raise  # retried by the caller
+    except db_exc.DBConnectionError as exc:
+        raise lock.StoreUnavailable(
+            'cannot reach the lock store at %s: %s'
+            % (mask_url(url), _first_line(exc))) from exc
+    except db_exc.DBNonExistentDatabase as exc:
+        raise lock.StoreUnavailable(
+            'the lock store database at %s does not exist; create it, then '
+            'run "nova-miglock-manage db sync"' % mask_url(url)) from exc
+    except db_exc.DBNonExistentTable as exc:
+        raise lock.StoreUnavailable(
+            'the lock store at %s has no schema; run '
+            '"nova-miglock-manage db sync"' % mask_url(url)) from exc
+    except (db_exc.DBError, sa.exc.SQLAlchemyError) as exc:
+        message = _first_line(exc)
+        if 'database is locked' in message:
+            raise lock.StoreUnavailable(
+                'the lock store at %s is busy (SQLite writer lock held '
+                'longer than [miglock_store]/busy_timeout)'
+                % mask_url(url)) from exc
+        if "doesn't exist" in message:
+            # MySQL's 1146 "Table ... doesn't exist" is passed through as is.
+            raise lock.StoreUnavailable(
+                'the lock store at %s has no schema; run '
+                '"nova-miglock-manage db sync"' % mask_url(url)) from exc
+        LOG.exception('Lock store error on %s', mask_url(url))
+        raise lock.StoreUnavailable(
+            'the lock store at %s failed: %s'
+            % (mask_url(url), message)) from exc
+
+
+def _first_line(exc):
+    text = str(getattr(exc, 'inner_exception', None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else repr(exc)

@@ -1,0 +1,116 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Project quotas of the SQL lock store.
+
+Only projects that have a limit pay for quotas: their charging acquires lock
+the project's quota row, which serializes them, so a count or a sum read
+under that lock cannot be overtaken by a concurrent grant.
+"""
+
+import datetime
+import math
+
+import sqlalchemy as sa
+
+from nova_miglock import lock
+from nova_miglock.store.sql import engine
+from nova_miglock.store.sql import models
+
+LIMITS = ('locked_instances', 'lock_seconds_per_day')
+
+
+def effective_limits(quota_row, defaults):
+    """``{name: limit}`` from a quota row (or None) and config defaults."""
+    limits = {}
+    for name in LIMITS:
+        value = quota_row.get(name) if quota_row else None
+        limits[name] = getattr(defaults, name) if value is None else value
+    return limits
+
+
+def has_limit(limits):
+    return any(value >= 0 for value in limits.values())
+
+
+def lock_quota_row(conn, project_id, defaults):
+    """Lock the project's quota row, creating it, and return its limits."""
+    quotas = models.quotas
+    query = sa.select(quotas).where(
+        quotas.c.project_id == project_id).with_for_update()
+    row = conn.execute(query).first()
+    if row is None:
+        # A concurrent creator makes this raise DBDuplicateEntry; the whole
+        # operation is then retried and finds the row.
+        conn.execute(sa.insert(quotas).values(
+            project_id=project_id, updated_at=engine.db_now()))
+        row = conn.execute(query).first()
+    return effective_limits(row._mapping, defaults)
+
+
+def seconds_to_next_day(now):
+    tomorrow = datetime.datetime.combine(now.date() + datetime.timedelta(1),
+                                         datetime.time())
+    return max(1, math.ceil((tomorrow - now).total_seconds()))
+
+
+def check(conn, *, instance_row, now, was_locked, charge_delta, limits):
+    """Raise QuotaExceeded if granting this acquire breaks a limit."""
+    inst = models.instances
+    project_id = instance_row.project_id
+    others = sa.and_(inst.c.project_id == project_id,
+                     inst.c.instance_uuid != instance_row.instance_uuid)
+    max_locked = limits['locked_instances']
+    if max_locked >= 0 and not was_locked:
+        count, soonest = conn.execute(
+            sa.select(sa.func.count(), sa.func.min(inst.c.locked_until))
+            .where(others, inst.c.locked_until > now)).one()
+        if count >= max_locked:
+            retry = (math.ceil((soonest - now).total_seconds())
+                     if soonest else None)
+            raise lock.QuotaExceeded(
+                'project %s already has %d locked instances, its limit '
+                '(quota locked_instances=%d)' % (project_id, count,
+                                                 max_locked),
+                retry_after=max(1, retry) if retry else None,
+                limit='locked_instances', value=max_locked)
+    max_seconds = limits['lock_seconds_per_day']
+    if max_seconds >= 0 and charge_delta > 0:
+        today = now.date()
+        used = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(inst.c.charge_seconds),
+                                       0.0))
+            .where(others, inst.c.charge_day == today)).scalar_one()
+        if instance_row.charge_day == today:
+            used += instance_row.charge_seconds
+        if used + charge_delta > max_seconds + 1e-6:
+            raise lock.QuotaExceeded(
+                'project %s has used %d of its %d lock-seconds today and '
+                'this lease needs %d more (quota lock_seconds_per_day)'
+                % (project_id, used, max_seconds, math.ceil(charge_delta)),
+                retry_after=seconds_to_next_day(now),
+                limit='lock_seconds_per_day', value=max_seconds)
+
+
+def set_limits(conn, project_id, limits):
+    quotas = models.quotas
+    values = dict(limits, updated_at=engine.db_now())
+    updated = conn.execute(sa.update(quotas).where(
+        quotas.c.project_id == project_id).values(**values)).rowcount
+    if not updated:
+        conn.execute(sa.insert(quotas).values(project_id=project_id,
+                                              **values))
+
+
+def read_row(conn, project_id):
+    row = conn.execute(sa.select(models.quotas).where(
+        models.quotas.c.project_id == project_id)).first()
+    return row._mapping if row else None

@@ -1,0 +1,175 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Checkers that a store never let a hold and a move overlap.
+
+Two independent proofs: one from what the clients were told
+(``check_intervals``), one from the store's own ledger and tables
+(``check_store``).
+"""
+
+import collections
+import datetime
+import json
+
+import sqlalchemy as sa
+
+from nova_miglock import lock
+from nova_miglock.store.sql import models
+
+FOREVER = datetime.datetime.max
+
+
+def _time(text):
+    return datetime.datetime.strptime(text, '%Y-%m-%dT%H:%M:%S.%fZ')
+
+
+def read_observations(paths):
+    observations, counts = [], collections.Counter()
+    for path in paths:
+        with open(path) as stream:
+            for line in stream:
+                item = json.loads(line)
+                if item['kind'] == 'counts':
+                    counts.update(item['counts'])
+                else:
+                    observations.append(item)
+    return observations, counts
+
+
+def hold_intervals(observations):
+    """``{instance: [(start, end)]}`` of every granted hold's life."""
+    lives = {}
+    for item in observations:
+        if item['kind'] not in ('hold', 'release'):
+            continue
+        key = (item['instance'], item['holder'], item['acquired_at'])
+        if item['kind'] == 'hold':
+            start, end = lives.get(key, (_time(item['acquired_at']), None))
+            expires = _time(item['expires_at'])
+            lives[key] = (start, max(end or expires, expires))
+        elif item['kind'] == 'release' and key in lives:
+            start, end = lives[key]
+            lives[key] = (start, min(end, _time(item['at'])))
+    result = collections.defaultdict(list)
+    for (instance, _holder, _acq), span in lives.items():
+        result[instance].append(span)
+    return result
+
+
+def ticket_intervals(observations):
+    tickets = {}
+    for item in observations:
+        if item['kind'] == 'ticket':
+            tickets.setdefault(item['ticket'], (
+                item['instance'], _time(item['admitted_at']), FOREVER))
+        elif item['kind'] == 'close':
+            tickets[item['ticket']] = (item['instance'],
+                                       _time(item['admitted_at']),
+                                       _time(item['closed_at']))
+    result = collections.defaultdict(list)
+    for instance, start, end in tickets.values():
+        result[instance].append((start, end))
+    return result
+
+
+def check_intervals(observations):
+    """Return every (instance, hold span, ticket span) that overlap."""
+    holds, tickets = hold_intervals(observations), ticket_intervals(
+        observations)
+    overlaps = []
+    for instance, spans in holds.items():
+        for h_start, h_end in spans:
+            for t_start, t_end in tickets.get(instance, []):
+                if h_start < t_end and t_start < h_end:
+                    overlaps.append((instance, (h_start, h_end),
+                                     (t_start, t_end)))
+    return overlaps
+
+
+def check_store(store):
+    """Return a list of inconsistencies found in the store's tables."""
+    problems = []
+    with store.sql_engine.connect() as conn:
+        rows = {r.instance_uuid: r for r in conn.execute(
+            sa.select(models.instances))}
+        holds = [r for r in conn.execute(sa.select(models.holds))]
+        tickets = {r.ticket_id: r for r in conn.execute(
+            sa.select(models.tickets))}
+        ledger = [r._mapping for r in conn.execute(
+            sa.select(models.ledger).order_by(models.ledger.c.id))]
+    problems += _check_rows(rows, holds, tickets, ledger)
+    problems += _replay(ledger)
+    return problems
+
+
+def _check_rows(rows, holds, tickets, ledger):
+    problems = []
+    granted = {(e['instance_uuid'], e['holder'], e['acquired_at'],
+                e['expires_at']) for e in ledger
+               if e['event'] in (lock.EVENT_ACQUIRE, lock.EVENT_RENEW)}
+    latest = collections.defaultdict(lambda: None)
+    for hold in holds:
+        if hold.instance_uuid not in rows:
+            problems.append('hold %s/%s has no instance row'
+                            % (hold.instance_uuid, hold.holder))
+        key = (hold.instance_uuid, hold.holder, hold.acquired_at,
+               hold.expires_at)
+        if key not in granted:
+            problems.append('hold %s/%s has no ledger event'
+                            % (hold.instance_uuid, hold.holder))
+        previous = latest[hold.instance_uuid]
+        latest[hold.instance_uuid] = max(previous or hold.expires_at,
+                                         hold.expires_at)
+    for uuid, row in rows.items():
+        if latest[uuid] is not None and row.locked_until is not None and \
+                row.locked_until < latest[uuid]:
+            problems.append('instance %s locked_until %s is before its '
+                            'latest hold %s' % (uuid, row.locked_until,
+                                                latest[uuid]))
+        if row.ticket_id:
+            ticket = tickets.get(row.ticket_id)
+            if ticket is None or ticket.closed_at is not None:
+                problems.append('instance %s points to ticket %s which is '
+                                'not open' % (uuid, row.ticket_id))
+    for ticket in tickets.values():
+        if ticket.closed_at is None and (
+                ticket.instance_uuid not in rows or
+                rows[ticket.instance_uuid].ticket_id != ticket.ticket_id):
+            problems.append('open ticket %s is not its instance\'s ticket'
+                            % ticket.ticket_id)
+    return problems
+
+
+def _replay(ledger):
+    """Replay the ledger per instance: never a grant during a move."""
+    problems = []
+    active = collections.defaultdict(dict)
+    moving = set()
+    for event in ledger:
+        uuid, kind, at = event['instance_uuid'], event['event'], event['at']
+        holds = active[uuid]
+        if kind in (lock.EVENT_ACQUIRE, lock.EVENT_RENEW):
+            if uuid in moving:
+                problems.append('ledger: hold granted on %s at %s during a '
+                                'move' % (uuid, at))
+            holds[event['holder']] = event['expires_at']
+        elif kind in lock.HOLD_END_EVENTS:
+            holds.pop(event['holder'], None)
+        elif kind == lock.EVENT_MOVE_ADMITTED:
+            live = [h for h, expires in holds.items() if expires > at]
+            if live:
+                problems.append('ledger: move admitted on %s at %s while '
+                                'held by %s' % (uuid, at, live))
+            moving.add(uuid)
+        elif kind == lock.EVENT_MOVE_ENDED:
+            moving.discard(uuid)
+    return problems

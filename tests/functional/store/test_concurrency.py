@@ -1,0 +1,52 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Eight processes race holds against moves on a real store of each engine.
+
+Every grant and admission is recorded with the store's own timestamps; the
+run must contain no hold overlapping an admitted move, by the clients'
+observations and by the store's ledger.
+"""
+
+import os
+import subprocess
+import sys
+import uuid
+
+from tests.functional.store import consistency
+
+WORKERS = 8
+SECONDS = float(os.environ.get('MIGLOCK_RACE_SECONDS', '4'))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+
+
+def run_race(url, directory, seconds=SECONDS, workers=WORKERS, instances=4):
+    uuids = [str(uuid.uuid4()) for _ in range(instances)]
+    outputs = [os.path.join(directory, 'worker-%d.jsonl' % n)
+               for n in range(workers)]
+    procs = [subprocess.Popen(
+        [sys.executable, '-m', 'tests.functional.store.workload', url,
+         str(seconds), str(n * 7919 + 1), str(n), ','.join(uuids), path],
+        cwd=ROOT) for n, path in enumerate(outputs)]
+    for proc in procs:
+        assert proc.wait(timeout=seconds + 120) == 0
+    return consistency.read_observations(outputs)
+
+
+def test_no_hold_ever_overlaps_an_admitted_move(store, tmp_path):
+    observations, counts = run_race(store.url, str(tmp_path))
+    print('operations: %s' % dict(sorted(counts.items())))
+    # The race must really have happened both ways round.
+    assert counts['hold'] > 20 and counts['ticket'] > 5
+    assert counts['refused_locked'] > 0 and counts['refused_migrating'] > 0
+    assert consistency.check_intervals(observations) == []
+    assert consistency.check_store(store) == []

@@ -1,0 +1,104 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""A random lock/move workload run by several processes at once.
+
+Each worker writes one JSON line per observation, using only what the store
+answered (its clock): granted holds with their lease, releases, admitted and
+closed tickets. ``consistency.check_intervals`` then proves from these lines
+alone that no hold overlapped an admitted move.
+
+Run as ``python -m tests.functional.store.workload URL SECONDS SEED WORKER
+INSTANCES OUT``.
+"""
+
+import json
+import random
+import sys
+import time
+
+from nova_miglock import lock
+from nova_miglock.store.sql import driver
+from tests import fixtures
+
+LIMITS = lock.HoldLimits(max_lease=5, max_hold=3600, min_unlocked_gap=0,
+                         max_holders=64)
+
+
+def _stamp(value):
+    return lock.isoformat(value)
+
+
+def run(url, seconds, seed, worker, instances, out):
+    rng = random.Random(seed)
+    store = driver.SQLLockStore(fixtures.make_conf(), connection=url)
+    holders = ['w%d' % worker]
+    counts = {}
+    deadline = time.monotonic() + seconds
+
+    def emit(kind, **data):
+        counts[kind] = counts.get(kind, 0) + 1
+        if data:
+            out.write(json.dumps(dict(data, kind=kind)) + '\n')
+
+    while time.monotonic() < deadline:
+        instance = rng.choice(instances)
+        holder = rng.choice(holders)
+        roll = rng.random()
+        try:
+            if roll < 0.25:
+                hold, _ = store.try_acquire(
+                    instance, holder, project_id='race',
+                    source=lock.SOURCE_GUEST, lease_seconds=1,
+                    reason='race', limits=LIMITS)
+                emit('hold', instance=instance, holder=holder,
+                     acquired_at=_stamp(hold.acquired_at),
+                     expires_at=_stamp(hold.expires_at))
+            elif roll < 0.60:
+                released, state = store.release(instance, holder,
+                                                source=lock.SOURCE_GUEST)
+                if released is not None:
+                    emit('release', instance=instance, holder=holder,
+                         acquired_at=_stamp(released.acquired_at),
+                         at=_stamp(state.now))
+                else:
+                    emit('release_noop')
+            elif roll < 0.88:
+                ticket, _ = store.open_ticket(
+                    instance, project_id='race', kind='live-migration',
+                    request_id='w%d' % worker, static_locks=())
+                emit('ticket', instance=instance, ticket=ticket.ticket_id,
+                     admitted_at=_stamp(ticket.admitted_at))
+            else:
+                closed, _ = store.close_ticket(instance, outcome='done')
+                if closed is not None:
+                    emit('close', instance=instance, ticket=closed.ticket_id,
+                         admitted_at=_stamp(closed.admitted_at),
+                         closed_at=_stamp(closed.closed_at))
+                else:
+                    emit('close_noop')
+        except lock.MigrationInProgress:
+            emit('refused_migrating')
+        except lock.InstanceLocked:
+            emit('refused_locked')
+    store.dispose()
+    out.write(json.dumps({'kind': 'counts', 'counts': counts}) + '\n')
+
+
+def main(argv):
+    url, seconds, seed, worker, instances, path = argv
+    with open(path, 'w') as out:
+        run(url, float(seconds), int(seed), int(worker),
+            instances.split(','), out)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])
