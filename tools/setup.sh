@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Create or update .venv with nova-miglock, Nova 34 and the test tools.
+#
+# Idempotent: packages are installed again only when a requirements file
+# changed. Set PYTHON to choose the interpreter (3.11 or newer).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+VENV=${VENV:-.venv}
+
+find_python() {
+    local candidate
+    for candidate in "${PYTHON:-}" python3.12 python3.11 python3; do
+        [[ -n "$candidate" ]] || continue
+        if command -v "$candidate" >/dev/null 2>&1 &&
+                "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    echo "tools/setup.sh: Python 3.11 or newer is needed (Nova 34 requires it)" >&2
+    return 1
+}
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+    python=$(find_python)
+    echo "Creating $VENV with $python ..."
+    "$python" -m venv "$VENV"
+fi
+
+stamp="$VENV/.miglock-requirements"
+wanted=$(cat constraints.txt requirements.txt test-requirements.txt setup.cfg |
+    sha256sum | cut -d' ' -f1)
+if [[ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]]; then
+    echo "Installing nova-miglock, Nova 34 and test tools into $VENV ..."
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    PYTHONWARNINGS=ignore "$VENV/bin/python" -m pip install --quiet \
+        -c constraints.txt \
+        -r requirements.txt -r test-requirements.txt -e .
+    echo "$wanted" > "$stamp"
+fi

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up everything and run the whole test suite: style checks, unit tests,
+# and functional tests against real Nova, SQLite, MariaDB, PostgreSQL,
+# RabbitMQ and libvirt.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+tools/setup.sh
+
+export OS_NOVA_DISABLE_EVENTLET_PATCHING=1
+echo "== style"
+.venv/bin/python -m flake8
+echo "== tests"
+.venv/bin/python -m pytest -n "${MIGLOCK_TEST_WORKERS:-auto}" "$@" tests
