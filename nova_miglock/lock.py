@@ -140,6 +140,10 @@ def validate_reason(value):
                              % MAX_REASON_LENGTH)
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise InvalidRequest('reason must not contain control characters')
+    try:
+        value.encode('utf-8')
+    except UnicodeEncodeError:
+        raise InvalidRequest('reason must be valid Unicode text')
     return value
 
 

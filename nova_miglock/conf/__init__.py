@@ -17,13 +17,14 @@ read options from here and never register their own.
 
 from oslo_config import cfg
 
+from nova_miglock.conf import metadata
 from nova_miglock.conf import miglock
 from nova_miglock.conf import quota
 from nova_miglock.conf import store
 
 CONF = cfg.CONF
 
-_MODULES = (miglock, store, quota)
+_MODULES = (miglock, store, quota, metadata)
 
 
 def register_opts(conf):

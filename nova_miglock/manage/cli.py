@@ -178,6 +178,14 @@ def build_parser():
     cmd.add_argument('instance', help='instance UUID')
     cmd.add_argument('--outcome', default='closed-by-operator',
                      help='recorded outcome')
+    gt = areas.add_parser('guest', help='installing the guest agent')
+    guest_cmds = gt.add_subparsers(dest='command', metavar='COMMAND',
+                                   parser_class=_Parser)
+    guest_cmds.required = True
+    cmd = add(guest_cmds, 'cloud-config', commands.guest_cloud_config,
+              'print user data that installs the miglock agent in a guest')
+    cmd.add_argument('--endpoint', help='metadata URL, if not the usual '
+                     'http://169.254.169.254')
     return parser
 
 

@@ -17,6 +17,7 @@ import getpass
 from nova_miglock import accounting
 from nova_miglock import conf as miglock_conf
 from nova_miglock import lock
+from nova_miglock.manage import guest
 from nova_miglock.manage import output
 from nova_miglock.store.sql import migration
 
@@ -212,3 +213,7 @@ def ticket_close(store, args):
               % (ticket.ticket_id, ticket.kind, args.instance))
     else:
         print('Instance %s has no open migration ticket.' % args.instance)
+
+
+def guest_cloud_config(store, args):
+    print(guest.cloud_config(endpoint=args.endpoint), end='')

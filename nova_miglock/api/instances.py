@@ -1,0 +1,60 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Reading instances from Nova's databases, the cell-aware way.
+
+Only imported inside Nova's API processes, where Nova's objects and its
+database configuration are available.
+"""
+
+from nova import context as nova_context
+from nova import exception as nova_exception
+from nova import objects
+
+# What a move decision needs to know about an instance.
+MOVE_ATTRS = ['flavor', 'metadata', 'system_metadata', 'tags']
+
+
+def _cell_context(context, instance_uuid):
+    try:
+        mapping = objects.InstanceMapping.get_by_instance_uuid(
+            context, instance_uuid)
+    except nova_exception.InstanceMappingNotFound:
+        return None
+    return mapping.cell_mapping
+
+
+def load(context, instance_uuid, expected_attrs=MOVE_ATTRS):
+    """The instance as ``context`` may see it, or None.
+
+    A non-admin context only sees its project's instances, exactly as in
+    Nova's own API, so nobody learns about an instance they cannot see.
+    """
+    cell = _cell_context(context, instance_uuid)
+    if cell is None:
+        return None
+    try:
+        with nova_context.target_cell(context, cell) as cctxt:
+            return objects.Instance.get_by_uuid(
+                cctxt, instance_uuid, expected_attrs=expected_attrs)
+    except nova_exception.InstanceNotFound:
+        return None
+
+
+def load_tags(instance_uuid):
+    """The server tags of an instance (not part of metadata lookups)."""
+    context = nova_context.get_admin_context()
+    cell = _cell_context(context, instance_uuid)
+    if cell is None:
+        return []
+    with nova_context.target_cell(context, cell) as cctxt:
+        return [t.tag for t in objects.TagList.get_by_resource_id(
+            cctxt, instance_uuid)]

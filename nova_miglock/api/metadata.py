@@ -1,0 +1,221 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The guest channel: ``/openstack/miglock`` in Nova's metadata API.
+
+A paste filter placed in front of Nova's metadata app (``[pipeline:meta]``).
+It answers ``/openstack/miglock`` itself and hands every other request to
+Nova untouched. The Neutron metadata proxy forwards any path and method, so
+a guest reaches it at ``http://169.254.169.254/openstack/miglock``:
+
+=======  ==============================  ===================================
+GET      /openstack/miglock              state, holds, static locks, move
+GET      /openstack/miglock/holds/NAME   one hold (404 if none)
+PUT      /openstack/miglock/holds/NAME   acquire or renew: ``{"lease_seconds",
+                                         "reason", "wait"}``
+DELETE   /openstack/miglock/holds/NAME   release (idempotent, 204)
+=======  ==============================  ===================================
+"""
+
+import json
+
+from oslo_log import log as logging
+import webob
+import webob.dec
+
+from nova_miglock.api import identity
+from nova_miglock.api import instances
+from nova_miglock.api import responses
+from nova_miglock import conf as miglock_conf
+from nova_miglock import lock
+from nova_miglock import manager as lock_manager
+from nova_miglock import policy
+from nova_miglock import static_locks
+
+LOG = logging.getLogger(__name__)
+CONF = miglock_conf.CONF
+
+PREFIX = '/openstack/miglock'
+HOLD_FIELDS = frozenset(['lease_seconds', 'reason', 'wait'])
+
+
+def _route(path):
+    """``(kind, holder)`` for a path under PREFIX, or None if unknown."""
+    rest = path[len(PREFIX):].strip('/')
+    if not rest:
+        return 'state', None
+    parts = rest.split('/')
+    if parts == ['holds']:
+        return 'holds', None
+    if len(parts) == 2 and parts[0] == 'holds' and parts[1]:
+        return 'hold', parts[1]
+    return None
+
+
+ALLOWED = {'state': ('GET',), 'holds': ('GET',),
+           'hold': ('GET', 'PUT', 'DELETE')}
+
+
+class MigrationLockMetadata:
+    """Paste filter serving the migration lock to guests."""
+
+    def __init__(self, application, conf=CONF, manager=None,
+                 identifier=None):
+        self.application = application
+        self._conf = conf
+        self._manager = manager or lock_manager.LockManager(conf)
+        self._identifier = identifier or identity.GuestIdentifier(conf)
+
+    @classmethod
+    def factory(cls, global_config, **local_config):
+        def _filter(application):
+            return cls(application)
+        return _filter
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        path = req.path_info
+        if path != PREFIX and not path.startswith(PREFIX + '/'):
+            return self.application
+        try:
+            return self._serve(req)
+        except Exception:
+            LOG.exception('Unexpected failure serving %(method)s %(path)s',
+                          {'method': req.method, 'path': path})
+            return responses.error(500, 'internal_error',
+                                   'unexpected error; it has been logged')
+
+    def _serve(self, req):
+        route = _route(req.path_info)
+        if route is None:
+            return responses.error(404, 'not_found',
+                                   'no such resource: %s' % req.path_info)
+        kind, holder = route
+        if req.method not in ALLOWED[kind]:
+            return responses.error(
+                405, 'method_not_allowed',
+                '%s is not allowed on %s' % (req.method, req.path_info),
+                headers={'Allow': ', '.join(ALLOWED[kind])})
+        body = self._read_body(req)
+        if isinstance(body, webob.Response):
+            return body
+        try:
+            guest = self._identifier.identify(req)
+        except identity.IdentityError as exc:
+            return responses.error(403, 'identity', str(exc))
+        except identity.LookupFailed:
+            return self._unavailable()
+        try:
+            return self._dispatch(req, kind, holder, body, guest)
+        except lock.MigLockError as exc:
+            if isinstance(exc, lock.StoreUnavailable):
+                LOG.error('Migration lock store unavailable: %s', exc.message)
+            return responses.from_error(
+                exc, self._conf.miglock_metadata.unavailable_retry_after)
+
+    def _unavailable(self):
+        return responses.error(
+            503, lock.StoreUnavailable.reason,
+            responses.UNAVAILABLE_MESSAGE,
+            retry_after=self._conf.miglock_metadata.unavailable_retry_after)
+
+    def _read_body(self, req):
+        limit = self._conf.miglock_metadata.max_body_size
+        length = req.content_length
+        if length is not None and length > limit:
+            return responses.error(413, 'body_too_large',
+                                   'request body is over %d bytes' % limit)
+        if length:
+            raw = req.body_file.read(length)
+        elif 'chunked' in req.headers.get('Transfer-Encoding', '').lower():
+            raw = req.body_file.read(limit + 1)
+            if len(raw) > limit:
+                return responses.error(
+                    413, 'body_too_large',
+                    'request body is over %d bytes' % limit)
+        else:
+            raw = b''
+        return raw
+
+    def _dispatch(self, req, kind, holder, body, guest):
+        target = self._target(guest, with_static_locks=req.method == 'GET')
+        if kind == 'hold' and req.method == 'PUT':
+            return self._put(target, holder, body)
+        if kind == 'hold' and req.method == 'DELETE':
+            self._manager.release(target, holder, source=lock.SOURCE_GUEST,
+                                  actor='guest')
+            return responses.json_response(204)
+        state = self._manager.state(target)
+        if kind == 'hold':
+            lock.validate_holder(holder)
+            found = [h for h in state.holds if h.holder == holder]
+            if not found:
+                return responses.error(404, 'not_found',
+                                       'no active hold named %s' % holder)
+            return responses.json_response(200, found[0].to_dict(state.now))
+        if kind == 'holds':
+            return responses.json_response(200, {'holds': [
+                h.to_dict(state.now) for h in state.holds]})
+        return responses.json_response(200, self._state_body(target, state))
+
+    def _target(self, guest, with_static_locks=False):
+        instance = guest.instance
+        extra_specs = dict(instance.flavor.extra_specs or {}) \
+            if instance.flavor else {}
+        found = ()
+        if with_static_locks:
+            # Only reads show static locks; tags cost a query of their own.
+            found = static_locks.from_instance(
+                self._conf, instance,
+                tags=instances.load_tags(guest.instance_uuid))
+        return lock_manager.Target(
+            instance_uuid=guest.instance_uuid, project_id=guest.project_id,
+            extra_specs=extra_specs, static_locks=found)
+
+    def _put(self, target, holder, raw):
+        fields = _parse_hold_body(raw)
+        grant = self._manager.acquire(
+            target, holder, source=lock.SOURCE_GUEST,
+            lease_seconds=fields.get('lease_seconds'),
+            reason=fields.get('reason', ''), wait=fields.get('wait', 0),
+            actor='guest')
+        return responses.json_response(200, grant.to_dict())
+
+    def _state_body(self, target, state):
+        body = state.to_dict()
+        limits, rule = policy.hold_limits(self._conf, target.extra_specs)
+        try:
+            policy.check_guest_may_lock(self._conf, target.extra_specs)
+            may_lock = True
+        except lock.NotPermitted:
+            may_lock = False
+        body['policy'] = {'guest_may_lock': may_lock,
+                          'max_lease': limits.max_lease,
+                          'max_lease_rule': rule,
+                          'max_hold': limits.max_hold,
+                          'default_lease': self._conf.miglock.default_lease}
+        return body
+
+
+def _parse_hold_body(raw):
+    if not raw.strip():
+        return {}
+    try:
+        fields = json.loads(raw.decode('utf-8'))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise lock.InvalidRequest('request body is not JSON: %s' % exc)
+    if not isinstance(fields, dict):
+        raise lock.InvalidRequest('request body must be a JSON object')
+    unknown = set(fields) - HOLD_FIELDS
+    if unknown:
+        raise lock.InvalidRequest('unknown field(s) %s; expected %s' % (
+            ', '.join(sorted(unknown)), ', '.join(sorted(HOLD_FIELDS))))
+    return fields
