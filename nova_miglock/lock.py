@@ -77,6 +77,12 @@ class MigrationInProgress(MigLockError):
     reason = 'migration_in_progress'
 
 
+class NotHeld(MigLockError):
+    """A renewal found no active hold: it expired or was broken."""
+
+    reason = 'not_held'
+
+
 class LeaseTooLong(MigLockError):
     reason = 'lease_too_long'
 

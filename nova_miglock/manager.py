@@ -92,7 +92,7 @@ class LockManager:
         return dataclasses.replace(state, static_locks=target.static_locks)
 
     def acquire(self, target, holder, *, source, lease_seconds=None,
-                reason='', wait=0, actor=None):
+                reason='', wait=0, actor=None, renew_only=False):
         """Validate, apply policy, then grant or renew a hold."""
         lock.validate_holder(holder)
         lock.validate_source(source)
@@ -101,6 +101,8 @@ class LockManager:
             lease_seconds = self._conf.miglock.default_lease
         lock.validate_lease(lease_seconds)
         wait = self._validate_wait(wait)
+        if not isinstance(renew_only, bool):
+            raise lock.InvalidRequest('renew must be true or false')
         if source == lock.SOURCE_GUEST:
             policy.check_guest_may_lock(self._conf, target.extra_specs)
         limits, rule = policy.hold_limits(self._conf, target.extra_specs)
@@ -108,7 +110,7 @@ class LockManager:
         hold, state = self.store.acquire(
             target.instance_uuid, holder, project_id=target.project_id,
             source=source, lease_seconds=lease_seconds, reason=reason,
-            limits=limits, actor=actor, wait=wait)
+            limits=limits, actor=actor, wait=wait, renew_only=renew_only)
         grant = Grant(hold=hold, requested_seconds=lease_seconds,
                       state=dataclasses.replace(
                           state, static_locks=target.static_locks))

@@ -131,9 +131,16 @@ class Client:
     def status(self):
         return self._request('GET', PATH)
 
-    def acquire(self, holder, lease_seconds=None, reason='', wait=0):
-        """Take or renew ``holder``'s hold; return the hold as granted."""
+    def acquire(self, holder, lease_seconds=None, reason='', wait=0,
+                renew=False):
+        """Take or renew ``holder``'s hold; return the hold as granted.
+
+        With ``renew``, only an active hold is extended: a hold that expired
+        or was broken raises LockLost instead of being taken again.
+        """
         body = {'reason': reason or ''}
+        if renew:
+            body['renew'] = True
         if lease_seconds is not None:
             body['lease_seconds'] = lease_seconds
         if wait:
@@ -204,6 +211,8 @@ def _error_from(http_error):
     error_class = _ERRORS_BY_STATUS.get(
         http_error.code, Unavailable if http_error.code >= 500 else
         MigLockError)
+    if reason == 'not_held':
+        error_class = LockLost
     return error_class(message, status=http_error.code, reason=reason,
                        retry_after=retry_after)
 
@@ -314,12 +323,12 @@ class MigrationLock:
         delay = interval
         while not self._stop.wait(min(delay, max(0.0, self.expires_in))):
             if self.expires_in <= 0:
-                return self._mark_lost(self.error or LockLost(
-                    'the lease ran out before it could be renewed'))
+                return self._mark_lost(self.error or self._ran_out())
             started = time.monotonic()
             try:
                 self._record(self.client.acquire(
-                    self.holder, self.lease, self.reason), started)
+                    self.holder, self.lease, self.reason, renew=True),
+                    started)
                 self.error, delay = None, interval
             except (Unavailable, Busy) as exc:
                 if isinstance(exc, Busy) and exc.reason != \
@@ -329,6 +338,14 @@ class MigrationLock:
                 delay = min(max(1.0, delay / 2), self.expires_in)
             except MigLockError as exc:
                 return self._mark_lost(exc)
+
+    def _ran_out(self):
+        capped_by = (self.grant or {}).get('lease_capped_by')
+        if capped_by:
+            return LockLost('the hold reached the cloud\'s %s and ended'
+                            % capped_by, reason='%s_reached' % capped_by)
+        return LockLost('the lease ran out before it could be renewed',
+                        reason='expired')
 
     def _mark_lost(self, error):
         self.error = error

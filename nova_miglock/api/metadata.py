@@ -20,7 +20,7 @@ a guest reaches it at ``http://169.254.169.254/openstack/miglock``:
 GET      /openstack/miglock              state, holds, static locks, move
 GET      /openstack/miglock/holds/NAME   one hold (404 if none)
 PUT      /openstack/miglock/holds/NAME   acquire or renew: ``{"lease_seconds",
-                                         "reason", "wait"}``
+                                         "reason", "wait", "renew"}``
 DELETE   /openstack/miglock/holds/NAME   release (idempotent, 204)
 =======  ==============================  ===================================
 """
@@ -44,7 +44,7 @@ LOG = logging.getLogger(__name__)
 CONF = miglock_conf.CONF
 
 PREFIX = '/openstack/miglock'
-HOLD_FIELDS = frozenset(['lease_seconds', 'reason', 'wait'])
+HOLD_FIELDS = frozenset(['lease_seconds', 'reason', 'wait', 'renew'])
 
 
 def _route(path):
@@ -186,7 +186,7 @@ class MigrationLockMetadata:
             target, holder, source=lock.SOURCE_GUEST,
             lease_seconds=fields.get('lease_seconds'),
             reason=fields.get('reason', ''), wait=fields.get('wait', 0),
-            actor='guest')
+            renew_only=fields.get('renew', False), actor='guest')
         return responses.json_response(200, grant.to_dict())
 
     def _state_body(self, target, state):

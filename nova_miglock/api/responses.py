@@ -24,6 +24,7 @@ from nova_miglock import lock
 STATUS_BY_ERROR = (
     (lock.InvalidRequest, 400),
     (lock.NotPermitted, 403),
+    (lock.NotHeld, 404),
     (lock.MigrationInProgress, 409),
     (lock.InstanceLocked, 409),
     (lock.LeaseTooLong, 422),

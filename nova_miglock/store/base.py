@@ -49,8 +49,13 @@ class LockStore(metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def try_acquire(self, instance_uuid, holder, *, project_id, source,
-                    lease_seconds, reason, limits, actor=None):
+                    lease_seconds, reason, limits, actor=None,
+                    renew_only=False):
         """Grant or renew one holder's hold, without waiting (trylock).
+
+        With ``renew_only``, a hold that is no longer active (expired or
+        broken) is not taken again: NotHeld is raised instead, so a holder
+        learns it lost the lock rather than silently re-taking it.
 
         :returns: ``(hold, state)``, the hold as granted (its lease may be
             cut by ``max_hold``) and the instance's state after the change.

@@ -129,7 +129,8 @@ class SQLLockStore(base.LockStore):
 
     @_retry_on_conflict
     def try_acquire(self, instance_uuid, holder, *, project_id, source,
-                    lease_seconds, reason, limits, actor=None):
+                    lease_seconds, reason, limits, actor=None,
+                    renew_only=False):
         with self._write() as conn:
             row = self._lock_or_create(conn, instance_uuid, project_id)
             snap = queries.snapshot(conn, instance_uuid,
@@ -142,6 +143,10 @@ class SQLLockStore(base.LockStore):
                     retry_after=self._conf.miglock.migrating_retry_after)
             mine = snap.holds.get(holder)
             mine_active = mine is not None and mine.is_active(now)
+            if renew_only and not (mine_active and mine.source == source):
+                raise lock.NotHeld(
+                    'instance %s has no active hold %r to renew; it expired '
+                    'or was broken' % (instance_uuid, holder))
             if mine_active and mine.source != source:
                 raise lock.NotPermitted(
                     'holder %r of instance %s belongs to the %s, not the %s'
