@@ -39,6 +39,7 @@ EVENT_EVACUATED = 'evacuated'
 EVENT_MOVE_REFUSED = 'move_refused'
 EVENT_MOVE_ADMITTED = 'move_admitted'
 EVENT_MOVE_ENDED = 'move_ended'
+EVENT_EXEMPT = 'exempt'
 HOLD_END_EVENTS = (EVENT_RELEASE, EVENT_EXPIRE, EVENT_BREAK, EVENT_EVACUATED)
 
 HOLDER_PATTERN = r'[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}'
@@ -279,10 +280,22 @@ class LockState:
     locked_since: datetime.datetime = None
     migration_requested_at: datetime.datetime = None
     generation: int = 0
+    static_exempt_until: datetime.datetime = None
+
+    @property
+    def static_exempt(self):
+        """An operator exempted the instance from its static locks."""
+        return (self.static_exempt_until is not None and
+                self.now is not None and self.static_exempt_until > self.now)
+
+    @property
+    def static_locking(self):
+        """The static locks that count now (none while exempt)."""
+        return () if self.static_exempt else self.static_locks
 
     @property
     def locked(self):
-        return bool(self.static_locks) or bool(self.holds)
+        return bool(self.static_locking) or bool(self.holds)
 
     @property
     def migrating(self):
@@ -313,14 +326,20 @@ class LockState:
             'migration_requested_at': isoformat(self.migration_requested_at),
             'locked_since': isoformat(self.locked_since if self.locked
                                       else None),
+            'static_exempt_until': isoformat(
+                self.static_exempt_until if self.static_exempt else None),
             'generation': self.generation,
             'now': isoformat(self.now),
         }
 
+    def lock_reasons(self):
+        """What locks the instance, one phrase per lock."""
+        return ([s.describe() for s in self.static_locking] +
+                ['hold by ' + h.describe() for h in self.holds])
+
     def describe(self):
         """One sentence naming what locks the instance, for refusals."""
-        parts = [s.describe() for s in self.static_locks]
-        parts += ['hold by ' + h.describe() for h in self.holds]
+        parts = self.lock_reasons()
         if not parts:
             return 'instance %s is not locked' % self.instance_uuid
         return 'instance %s is locked: %s' % (

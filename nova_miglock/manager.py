@@ -21,6 +21,7 @@ import dataclasses
 from oslo_log import log as logging
 
 from nova_miglock import lock
+from nova_miglock import notifications
 from nova_miglock import policy
 from nova_miglock import store as lock_store
 
@@ -61,20 +62,19 @@ class Grant:
                     instance_state=self.state.state)
 
 
-class _NoNotifier:
-    def hold_changed(self, *args, **kwargs):
-        pass
-
-    def move_changed(self, *args, **kwargs):
-        pass
-
-
 class LockManager:
 
     def __init__(self, conf, store=None, notifier=None):
         self._conf = conf
         self._store = store
-        self._notifier = notifier or _NoNotifier()
+        self._given_notifier = notifier
+
+    @property
+    def _notifier(self):
+        # Created on first use: oslo.messaging is slow to import.
+        if self._given_notifier is None:
+            self._given_notifier = notifications.get_notifier(self._conf)
+        return self._given_notifier
 
     @property
     def store(self):
@@ -138,3 +138,118 @@ class LockManager:
             raise lock.InvalidRequest('wait must be a number of seconds >= 0,'
                                       ' got %r' % (wait,))
         return min(float(wait), float(self._conf.miglock.max_acquire_wait))
+
+    # -- moves --------------------------------------------------------------
+
+    def admit_move(self, target, *, kind, request_id=None, actor=None):
+        """Open a migration ticket, or refuse because the instance is locked.
+
+        :raises InstanceLocked: with the state that refused the move; the
+            refusal is recorded and the guest sees ``migration_requested``.
+        :raises MigrationInProgress: another move is already admitted.
+        """
+        try:
+            ticket, state = self.store.open_ticket(
+                target.instance_uuid, project_id=target.project_id,
+                kind=kind, request_id=request_id,
+                static_locks=target.static_locks, actor=actor)
+        except lock.InstanceLocked as exc:
+            self._notifier.move_changed(lock.EVENT_MOVE_REFUSED,
+                                        exc.details['state'], kind,
+                                        actor=actor)
+            raise
+        self._notifier.move_changed(lock.EVENT_MOVE_ADMITTED, state, kind,
+                                    ticket=ticket, actor=actor)
+        return ticket
+
+    def admit_evacuation(self, target, *, request_id=None, actor=None):
+        """Admit an evacuation whatever the locks; end the holds it breaks.
+
+        A host that is down cannot keep an instance, so its holds end with
+        reason ``evacuated`` (a warning notification each), atomically with
+        the ticket.
+        """
+        ticket, state, ended = self.store.admit_evacuation(
+            target.instance_uuid, project_id=target.project_id,
+            request_id=request_id, static_locks=target.static_locks,
+            actor=actor)
+        for hold in ended:
+            LOG.warning('Evacuation of %(instance)s ended the migration '
+                        'lock of %(holder)s',
+                        {'instance': target.instance_uuid,
+                         'holder': hold.holder})
+            self._notifier.hold_changed(lock.EVENT_EVACUATED, hold, state,
+                                        actor=actor)
+        self._notifier.move_changed(lock.EVENT_MOVE_ADMITTED, state,
+                                    ticket.kind, ticket=ticket, actor=actor)
+        return ticket
+
+    def end_move(self, instance_uuid, *, outcome, ticket_id=None,
+                 actor=None):
+        """Close the instance's open ticket (idempotent)."""
+        ticket, state = self.store.close_ticket(
+            instance_uuid, outcome=outcome, ticket_id=ticket_id, actor=actor)
+        if ticket is not None:
+            self._notifier.move_changed(lock.EVENT_MOVE_ENDED, state,
+                                        ticket.kind, ticket=ticket,
+                                        actor=actor, reason=outcome)
+        return ticket
+
+    # -- operator and housekeeping -----------------------------------------
+
+    def break_locks(self, instance_uuid, *, reason, actor, holder=None):
+        """End holds now, audited and notified: the operator's override."""
+        lock.validate_instance_uuid(instance_uuid)
+        reason = lock.validate_reason(reason).strip()
+        if not reason:
+            raise lock.InvalidRequest('a break must say why (reason)')
+        if holder is not None:
+            lock.validate_holder(holder)
+        ended, state = self.store.end_holds(
+            instance_uuid, event=lock.EVENT_BREAK, reason=reason,
+            actor=actor, holder=holder)
+        for hold in ended:
+            self._notifier.hold_changed(lock.EVENT_BREAK, hold, state,
+                                        actor=actor)
+        return ended
+
+    def exempt_static(self, instance_uuid, *, seconds, reason, actor):
+        """Let moves ignore the instance's static locks for a while.
+
+        The operator's way to move an instance whose flavor, image, tag or
+        property locks it; audited in the ledger, notified.
+        """
+        lock.validate_instance_uuid(instance_uuid)
+        reason = lock.validate_reason(reason).strip()
+        if not reason:
+            raise lock.InvalidRequest('an exemption must say why (reason)')
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or \
+                seconds < 0:
+            raise lock.InvalidRequest('the exemption must last a whole '
+                                      'number of seconds >= 0')
+        state = self.store.exempt_static(
+            instance_uuid, project_id=None, seconds=seconds, reason=reason,
+            actor=actor)
+        self._notifier.static_changed(state)
+        return state
+
+    def reap(self, limit=1000):
+        """Record expired holds and notify about each."""
+        reaped = self.store.reap(limit=limit)
+        for hold, state in reaped:
+            self._notifier.hold_changed(lock.EVENT_EXPIRE, hold, state,
+                                        actor='store')
+        return reaped
+
+    def mirror_static_locks(self, target, kinds):
+        """Remember static locks seen in Nova, for who cannot see Nova.
+
+        The scheduler and the host agents read them from the store; a
+        change is notified.
+        """
+        state, changed = self.store.set_static_locks(
+            target.instance_uuid, project_id=target.project_id,
+            static_locks=target.static_locks, kinds=kinds)
+        if changed:
+            self._notifier.static_changed(state)
+        return state

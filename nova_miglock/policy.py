@@ -13,10 +13,20 @@
 
 Flavor extra specs are the instance's SLA: ``miglock:guest_lock`` says
 whether the guest may lock itself and ``miglock:max_lease`` lowers the lease
-cap. Every refusal names the rule that refused it.
+cap. People (tenants, operators) are governed by oslo.policy rules
+(``nova_miglock.policies``). Every refusal names the rule that refused it.
 """
 
+import threading
+
+from oslo_config import cfg
+from oslo_policy import policy as oslo_policy
+
 from nova_miglock import lock
+from nova_miglock import policies
+
+_ENFORCER = None
+_ENFORCER_LOCK = threading.Lock()
 
 GUEST_LOCK_SPEC = 'miglock:guest_lock'
 MAX_LEASE_SPEC = 'miglock:max_lease'
@@ -68,3 +78,31 @@ def check_lease(limits, rule, lease_seconds):
             'lease of %d s is over the cap of %d s (%s)'
             % (lease_seconds, limits.max_lease, rule),
             limit=limits.max_lease, rule=rule)
+
+
+def get_enforcer(conf=None):
+    """The enforcer of our rules; also the ``oslo.policy.enforcer`` hook.
+
+    It reads the same policy file as Nova, so operators override our rules
+    in Nova's policy.yaml.
+    """
+    global _ENFORCER
+    with _ENFORCER_LOCK:
+        if _ENFORCER is None:
+            _ENFORCER = oslo_policy.Enforcer(conf or cfg.CONF)
+            _ENFORCER.register_defaults(policies.list_rules())
+        return _ENFORCER
+
+
+def reset_enforcer():
+    global _ENFORCER
+    with _ENFORCER_LOCK:
+        _ENFORCER = None
+
+
+def authorize(context, rule, target):
+    """Raise NotPermitted unless ``context`` may apply ``rule``."""
+    credentials = context.to_policy_values()
+    if not get_enforcer().enforce(rule, target, credentials):
+        raise lock.NotPermitted('policy %s does not allow this' % rule,
+                                rule=rule)

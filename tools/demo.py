@@ -9,72 +9,147 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Demo: the lock store refusing a move while a guest holds its lock.
+"""Demo: a guest's migration lock refuses a real live migration.
 
-Runs on the embedded SQLite store in .demo/, through the operator CLI.
+Real Nova 34 services run in this process (API, conductor, scheduler, two
+computes with Nova's fake hypervisor, placement) with nova-miglock plugged
+in as an operator would: the compute API gate and the guest channel in
+api-paste.ini, the scheduler filter, the embedded SQLite store in .demo/.
+The guest runs the real ``miglock`` agent over HTTP; the operator uses
+python-novaclient.
 """
 
+import logging
 import os
 import shutil
 import subprocess
 import sys
-import uuid
+import textwrap
+import time
+import unittest
+import warnings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
+warnings.simplefilter('ignore')
+
+import tests.conftest  # noqa: E402,F401,H306  (Nova's threading first)
+
+import novaclient  # noqa: E402
+from novaclient import exceptions as nova_exceptions  # noqa: E402
+
+from tests.functional.nova import base  # noqa: E402
+from tests.functional.nova import clients  # noqa: E402
+
 DEMO = os.path.join(ROOT, '.demo')
-URL = 'sqlite:///%s' % os.path.join(DEMO, 'miglock.sqlite')
+AGENT = os.path.join(ROOT, 'nova_miglock', 'agent', 'miglock.py')
 MANAGE = os.path.join(os.path.dirname(sys.executable), 'nova-miglock-manage')
 
 
 def say(text):
-    print('\n>>> ' + text)
-
-
-def manage(*args):
-    command = [MANAGE, '--config-file', os.devnull, '--store', URL] + list(
-        args)
-    print('$ nova-miglock-manage ' + ' '.join(args))
+    print('\n' + textwrap.fill(text, 78))
     sys.stdout.flush()
-    subprocess.run(command, check=True)
+
+
+def show(command, output=''):
+    print('  %s' % command)
+    for line in output.strip().splitlines():
+        print('      ' + line)
+    sys.stdout.flush()
+
+
+class Demo(base.NovaTestCase):
+
+    def setUp(self):
+        shutil.rmtree(DEMO, ignore_errors=True)
+        os.makedirs(DEMO)
+        started = time.monotonic()
+        super().setUp()
+        self.nova = clients.novaclient_for(
+            self, version=novaclient.API_MAX_VERSION.get_string())
+        say('Nova is up in %.0f s: API, conductor, scheduler, computes '
+            'host1 and host2, placement. nova-miglock is plugged in: the '
+            'compute API gate and the guest channel in api-paste.ini, '
+            'MigrationLockFilter in the scheduler, the embedded store %s.'
+            % (time.monotonic() - started,
+               os.path.relpath(self.store_path(), ROOT)))
+
+    def store_path(self):
+        return os.path.join(DEMO, 'miglock.sqlite')
+
+    def guest(self, *args):
+        result = subprocess.run(
+            [sys.executable, AGENT, '--endpoint', self.proxy.url] +
+            list(args), capture_output=True, text=True, timeout=60)
+        show('guest$ miglock %s' % ' '.join(
+            '"%s"' % a if ' ' in a else a for a in args),
+            result.stdout + result.stderr + '(exit status %d)'
+            % result.returncode)
+
+    def live_migrate(self, server):
+        command = 'operator$ nova live-migration %s' % server.name
+        try:
+            self.nova.servers.live_migrate(server, host=None,
+                                           block_migration='auto')
+        except nova_exceptions.Conflict as refused:
+            show(command, textwrap.fill('ERROR (Conflict): %s (HTTP %s)' % (
+                refused.message, refused.code), 72))
+            return False
+        show(command, 'accepted (HTTP 202)')
+        return True
+
+    def host_of(self, server):
+        return getattr(self.nova.servers.get(server.id),
+                       'OS-EXT-SRV-ATTR:host')
+
+    def test_story(self):
+        created = self.boot(name='db-primary', host='host1')
+        server = self.nova.servers.get(created['id'])
+        self.proxy = self.proxy_for(created)
+        say('Server db-primary (%s) runs on %s. Inside it, the database '
+            'starts its nightly checkpoint and takes a migration lock '
+            'through the metadata service:' % (server.id,
+                                               self.host_of(server)))
+        self.guest('lock', 'db-checkpoint', '--lease', '300', '--reason',
+                   'nightly checkpoint')
+        say('The operator wants to empty host1 and live-migrates it:')
+        self.live_migrate(server)
+        say('Nothing moved: db-primary is still %s on %s. The guest sees '
+            'that an operator asked to move it:'
+            % (self.nova.servers.get(server.id).status,
+               self.host_of(server)))
+        self.guest('status')
+        say('The checkpoint is done; the guest releases its lock:')
+        self.guest('unlock', 'db-checkpoint')
+        say('The operator runs the same command again:')
+        if self.live_migrate(server):
+            self._wait_for_migration_status(created, ['completed'])
+            self._wait_for_state_change(created, 'ACTIVE')
+        say('db-primary now runs on %s. The ledger in the store has the '
+            'whole story:' % self.host_of(server))
+        result = subprocess.run(
+            [MANAGE, '--config-file', os.devnull, '--store',
+             'sqlite:///' + self.store_path(), 'lock', 'show', server.id],
+            capture_output=True, text=True, timeout=60)
+        show('operator$ nova-miglock-manage lock show %s' % server.id,
+             result.stdout + result.stderr)
+        # Nova's services log their shutdown; not part of the story.
+        self.addCleanup(logging.disable, logging.CRITICAL)
 
 
 def main():
-    from nova_miglock import lock
-    from nova_miglock.store.sql import driver
-    from tests import fixtures
-
-    shutil.rmtree(DEMO, ignore_errors=True)
-    os.makedirs(DEMO)
-    instance = str(uuid.uuid4())
-    say('Create the embedded lock store')
-    manage('db', 'sync')
-    store = driver.SQLLockStore(fixtures.make_conf(), connection=URL)
-    limits = lock.HoldLimits(max_lease=3600, max_hold=14400,
-                             min_unlocked_gap=300, max_holders=16)
-    say('A guest takes a 5 minute hold for its database checkpoint')
-    hold, _ = store.acquire(instance, 'db-checkpoint', project_id='demo',
-                            source=lock.SOURCE_GUEST, lease_seconds=300,
-                            reason='nightly checkpoint', limits=limits)
-    print('granted until %s' % lock.isoformat(hold.expires_at))
-    manage('lock', 'list')
-    say('The operator tries to live-migrate the instance')
-    try:
-        store.open_ticket(instance, project_id='demo', kind='live-migration',
-                          request_id='req-demo', static_locks=())
-    except lock.InstanceLocked as refused:
-        print('REFUSED: %s' % refused.message)
-    say('The guest finishes and releases its hold')
-    store.release(instance, 'db-checkpoint', source=lock.SOURCE_GUEST)
-    say('The same migration is admitted now')
-    ticket, state = store.open_ticket(
-        instance, project_id='demo', kind='live-migration',
-        request_id='req-demo', static_locks=())
-    print('ADMITTED: ticket %s, instance is %s' % (ticket.ticket_id,
-                                                   state.state))
-    manage('lock', 'show', instance)
-    store.dispose()
+    started = time.monotonic()
+    suite = unittest.defaultTestLoader.loadTestsFromTestCase(Demo)
+    result = unittest.TextTestRunner(stream=open(os.devnull, 'w'),
+                                     verbosity=0).run(suite)
+    for _test, trace in result.errors + result.failures:
+        print(trace)
+    print('\nDemo %s in %.0f s.' % ('finished' if result.wasSuccessful()
+                                    else 'FAILED',
+                                    time.monotonic() - started))
+    return 0 if result.wasSuccessful() else 1
 
 
 if __name__ == '__main__':
-    sys.path.insert(0, ROOT)
-    main()
+    sys.exit(main())

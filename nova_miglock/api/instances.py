@@ -18,6 +18,7 @@ database configuration are available.
 from nova import context as nova_context
 from nova import exception as nova_exception
 from nova import objects
+from nova import servicegroup
 
 # What a move decision needs to know about an instance.
 MOVE_ATTRS = ['flavor', 'metadata', 'system_metadata', 'tags']
@@ -58,3 +59,23 @@ def load_tags(instance_uuid):
     with nova_context.target_cell(context, cell) as cctxt:
         return [t.tag for t in objects.TagList.get_by_resource_id(
             cctxt, instance_uuid)]
+
+
+_SERVICEGROUP = []
+
+
+def compute_host_is_up(context, instance_uuid, host):
+    """Whether the compute service of ``host`` is up, as Nova judges it."""
+    if not _SERVICEGROUP:
+        _SERVICEGROUP.append(servicegroup.API())
+    cell = _cell_context(context, instance_uuid)
+    admin = context.elevated()
+    try:
+        if cell is None:
+            service = objects.Service.get_by_compute_host(admin, host)
+        else:
+            with nova_context.target_cell(admin, cell) as cctxt:
+                service = objects.Service.get_by_compute_host(cctxt, host)
+    except nova_exception.ComputeHostNotFound:
+        return False
+    return _SERVICEGROUP[0].service_is_up(service)

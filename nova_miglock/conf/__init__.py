@@ -17,14 +17,19 @@ read options from here and never register their own.
 
 from oslo_config import cfg
 
+from nova_miglock.conf import gate
+from nova_miglock.conf import listener
 from nova_miglock.conf import metadata
 from nova_miglock.conf import miglock
+from nova_miglock.conf import notifications
+from nova_miglock.conf import nova_client
 from nova_miglock.conf import quota
 from nova_miglock.conf import store
 
 CONF = cfg.CONF
 
-_MODULES = (miglock, store, quota, metadata)
+_MODULES = (miglock, store, quota, metadata, gate, notifications, listener,
+            nova_client)
 
 
 def register_opts(conf):

@@ -18,6 +18,7 @@ a traceback: 1 when the operation failed, 2 for bad usage or configuration.
 import argparse
 import datetime
 import sys
+import warnings
 
 from oslo_config import cfg
 
@@ -65,6 +66,17 @@ def _limit(text):
         raise argparse.ArgumentTypeError(
             'a limit is a whole number >= -1 (-1: unlimited) or "default", '
             'got %r' % text)
+    return value
+
+
+def _seconds(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError('must be a whole number of seconds '
+                                         '>= 0, got %r' % text)
     return value
 
 
@@ -133,6 +145,15 @@ def build_parser():
     cmd.add_argument('--reason', required=True,
                      help='why the lock is broken (recorded)')
     cmd.add_argument('--holder', help='break only this holder')
+    cmd = add(lock_cmds, 'exempt', commands.lock_exempt,
+              "let moves ignore an instance's static locks (tag, property, "
+              "flavor, image) for a while; recorded in the ledger")
+    cmd.add_argument('instance', help='instance UUID')
+    cmd.add_argument('--reason', required=True,
+                     help='why the exemption is needed (recorded)')
+    cmd.add_argument('--for', dest='seconds', type=_seconds, default=3600,
+                     help='seconds the exemption lasts (default 3600; 0 '
+                     'ends an exemption)')
 
     cmd = add(areas, 'usage', commands.usage,
               'lock-seconds per instance and project')
@@ -195,6 +216,9 @@ def _fail(status, message):
 
 
 def main(argv=None):
+    # Deprecation notices of the libraries we load are not the operator's
+    # business; they would clutter the one-line errors promised above.
+    warnings.simplefilter('ignore')
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
         conf = config.parse(args.config_file, args.config_dir)

@@ -19,6 +19,7 @@ from nova_miglock import conf as miglock_conf
 from nova_miglock import lock
 from nova_miglock.manage import guest
 from nova_miglock.manage import output
+from nova_miglock import manager as lock_manager
 from nova_miglock.store.sql import migration
 
 CONF = miglock_conf.CONF
@@ -105,15 +106,11 @@ def lock_show(store, args):
 
 
 def lock_break(store, args):
-    lock.validate_instance_uuid(args.instance)
-    reason = lock.validate_reason(args.reason).strip()
-    if not reason:
+    if not lock.validate_reason(args.reason).strip():
         raise lock.InvalidRequest('--reason must say why the lock is broken')
-    if args.holder:
-        lock.validate_holder(args.holder)
-    ended, _state = store.end_holds(args.instance, event=lock.EVENT_BREAK,
-                                    reason=reason, actor=operator_name(),
-                                    holder=args.holder)
+    ended = lock_manager.LockManager(CONF, store=store).break_locks(
+        args.instance, reason=args.reason, actor=operator_name(),
+        holder=args.holder)
     if args.format == 'json':
         output.emit_json({'instance_uuid': args.instance,
                           'broken': [h.to_dict() for h in ended]})
@@ -125,6 +122,23 @@ def lock_break(store, args):
         print('Instance %s had no active hold%s; nothing to break.'
               % (args.instance,
                  ' by %s' % args.holder if args.holder else ''))
+
+
+def lock_exempt(store, args):
+    if not lock.validate_reason(args.reason).strip():
+        raise lock.InvalidRequest('--reason must say why the instance is '
+                                  'exempted')
+    state = lock_manager.LockManager(CONF, store=store).exempt_static(
+        args.instance, seconds=args.seconds, reason=args.reason,
+        actor=operator_name())
+    if args.format == 'json':
+        output.emit_json(state.to_dict())
+    elif args.seconds:
+        print('Static locks of instance %s are ignored by moves until %s '
+              '(holds still count).' % (args.instance, lock.isoformat(
+                  state.static_exempt_until)))
+    else:
+        print('Static locks of instance %s count again.' % args.instance)
 
 
 def _day_start(now):

@@ -91,6 +91,18 @@ class LockStore(metaclass=abc.ABCMeta):
         """
 
     @abc.abstractmethod
+    def admit_evacuation(self, instance_uuid, *, project_id, request_id,
+                         static_locks, actor=None):
+        """Admit an evacuation whatever the locks.
+
+        Every active hold ends (``evacuated``) and the ticket opens in one
+        transaction.
+
+        :returns: ``(ticket, state, ended_holds)``.
+        :raises MigrationInProgress: another move is already admitted.
+        """
+
+    @abc.abstractmethod
     def close_ticket(self, instance_uuid, *, outcome, ticket_id=None,
                      actor=None):
         """End the open move of an instance. Idempotent.
@@ -106,11 +118,22 @@ class LockStore(metaclass=abc.ABCMeta):
         """
 
     @abc.abstractmethod
+    def exempt_static(self, instance_uuid, *, project_id, seconds, reason,
+                      actor):
+        """Let moves ignore the instance's static locks for ``seconds``.
+
+        ``seconds`` of 0 ends an exemption. Holds still count. Recorded in
+        the ledger as ``exempt`` with the actor and reason.
+
+        :returns: the state after the change.
+        """
+
+    @abc.abstractmethod
     def set_static_locks(self, instance_uuid, *, project_id, static_locks,
                          kinds):
         """Remember the static locks of the given kinds, keeping others.
 
-        :returns: the state after the change.
+        :returns: ``(state, changed)``.
         """
 
     @abc.abstractmethod

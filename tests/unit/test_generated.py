@@ -24,6 +24,9 @@ BIN = os.path.dirname(sys.executable)
 GENERATED = [
     ('oslo-config-generator', 'etc/nova/nova-miglock-config-generator.conf',
      'etc/nova/nova-miglock.conf.sample'),
+    ('oslopolicy-sample-generator',
+     'etc/nova/nova-miglock-policy-generator.conf',
+     'etc/nova/nova-miglock-policy.yaml.sample'),
 ]
 
 

@@ -324,17 +324,13 @@ class SQLLockStore(base.LockStore):
                     static_locks, actor=None):
         static_locks = tuple(static_locks)
         with self._write() as conn:
-            row = self._lock_or_create(conn, instance_uuid, project_id)
-            snap = queries.snapshot(conn, instance_uuid, row.project_id)
+            row, snap = self._lock_for_move(conn, instance_uuid, project_id)
             now = snap.now
-            if row.ticket_id:
-                raise lock.MigrationInProgress(
-                    'another move of instance %s is in progress (ticket %s)'
-                    % (instance_uuid, row.ticket_id),
-                    retry_after=self._conf.miglock.migrating_retry_after)
             active = [h for h in snap.holds.values() if h.is_active(now)]
             static_text = queries.static_locks_to_text(static_locks)
-            if active or static_locks:
+            exempt = (row.static_exempt_until is not None and
+                      row.static_exempt_until > now)
+            if active or (static_locks and not exempt):
                 writes.update_instance(
                     conn, row.instance_uuid, static_locks=static_text,
                     migration_requested_at=now)
@@ -345,26 +341,62 @@ class SQLLockStore(base.LockStore):
                                       migration_requested_at=now)
             else:
                 refusal = None
-                ticket = lock.Ticket(
-                    ticket_id=str(uuid.uuid4()), instance_uuid=instance_uuid,
-                    kind=kind, request_id=request_id or '', admitted_at=now,
-                    deadline=now + leases.seconds(
-                        self._conf.miglock.ticket_deadline))
-                writes.insert_ticket(conn, ticket, row.project_id)
-                generation = row.generation + 1
-                writes.update_instance(
-                    conn, row.instance_uuid, ticket_id=ticket.ticket_id,
-                    static_locks=static_text, migration_requested_at=None,
-                    generation=generation, updated_at=now)
-                self._record(conn, at=now, event=lock.EVENT_MOVE_ADMITTED,
-                             row=row, reason=kind, actor=actor or '')
-                state = self._state(row, now, [], ticket_id=ticket.ticket_id,
-                                    static_locks=static_text,
-                                    migration_requested_at=None,
-                                    generation=generation)
+                ticket, state = self._admit(conn, row, now, kind, request_id,
+                                            static_text, actor)
         if refusal is not None:
             # Raised after the commit: the refusal itself is recorded.
             raise lock.InstanceLocked(refusal.describe(), state=refusal)
+        return ticket, state
+
+    @_retry_on_conflict
+    def admit_evacuation(self, instance_uuid, *, project_id, request_id,
+                         static_locks, actor=None):
+        static_text = queries.static_locks_to_text(tuple(static_locks))
+        with self._write() as conn:
+            row, snap = self._lock_for_move(conn, instance_uuid, project_id)
+            now = snap.now
+            ended = self._delete_holds(
+                conn, row, now, list(snap.holds.values()),
+                event=lock.EVENT_EVACUATED, reason='evacuated',
+                actor=actor or '')
+            if ended:
+                writes.update_instance(
+                    conn, row.instance_uuid,
+                    locked_until=leases.locked_until_after(
+                        now=now, old_until=row.locked_until,
+                        active_expiries=[]))
+            ticket, state = self._admit(conn, row, now, 'evacuation',
+                                        request_id, static_text, actor)
+        return ticket, state, ended
+
+    def _lock_for_move(self, conn, instance_uuid, project_id):
+        row = self._lock_or_create(conn, instance_uuid, project_id)
+        snap = queries.snapshot(conn, instance_uuid, row.project_id)
+        if row.ticket_id:
+            raise lock.MigrationInProgress(
+                'another move of instance %s is in progress (ticket %s)'
+                % (instance_uuid, row.ticket_id),
+                retry_after=self._conf.miglock.migrating_retry_after)
+        return row, snap
+
+    def _admit(self, conn, row, now, kind, request_id, static_text, actor):
+        ticket = lock.Ticket(
+            ticket_id=str(uuid.uuid4()), instance_uuid=row.instance_uuid,
+            kind=kind, request_id=request_id or '', admitted_at=now,
+            deadline=now + leases.seconds(
+                self._conf.miglock.ticket_deadline))
+        writes.insert_ticket(conn, ticket, row.project_id)
+        generation = row.generation + 1
+        writes.update_instance(
+            conn, row.instance_uuid, ticket_id=ticket.ticket_id,
+            static_locks=static_text, migration_requested_at=None,
+            generation=generation, updated_at=now)
+        self._record(conn, at=now, event=lock.EVENT_MOVE_ADMITTED, row=row,
+                     reason=kind, actor=actor or '')
+        state = self._state(row, now, [], ticket_id=ticket.ticket_id,
+                            static_locks=static_text,
+                            migration_requested_at=None,
+                            generation=generation)
         return ticket, dataclasses.replace(state, ticket=ticket)
 
     @_retry_on_conflict
@@ -417,23 +449,49 @@ class SQLLockStore(base.LockStore):
     # -- static locks -------------------------------------------------------
 
     @_retry_on_conflict
+    def exempt_static(self, instance_uuid, *, project_id, seconds, reason,
+                      actor):
+        with self._write() as conn:
+            row = self._lock_or_create(conn, instance_uuid, project_id)
+            snap = queries.snapshot(conn, instance_uuid, row.project_id)
+            until = snap.now + leases.seconds(seconds) if seconds else None
+            generation = row.generation + 1
+            writes.update_instance(conn, row.instance_uuid,
+                                   static_exempt_until=until,
+                                   generation=generation,
+                                   updated_at=snap.now)
+            self._record(conn, at=snap.now, event=lock.EVENT_EXEMPT, row=row,
+                         reason=reason, actor=actor, expires_at=until)
+            state = self._state(row, snap.now, list(snap.holds.values()),
+                                static_exempt_until=until,
+                                generation=generation)
+        return state
+
+    @_retry_on_conflict
     def set_static_locks(self, instance_uuid, *, project_id, static_locks,
                          kinds):
         kinds = set(kinds)
         with self._write() as conn:
-            row = self._lock_or_create(conn, instance_uuid, project_id)
+            if static_locks:
+                row = self._lock_or_create(conn, instance_uuid, project_id)
+            else:
+                row = queries.lock_instance(conn, instance_uuid)
+                if row is None:
+                    # Nothing to remember about an instance never locked.
+                    return self.get_state(instance_uuid), False
             kept = [s for s in queries.static_locks_from(row.static_locks)
                     if s.kind not in kinds]
             merged = sorted(set(kept) | {s for s in static_locks
                                          if s.kind in kinds},
                             key=lambda s: (s.kind, s.name))
             text = queries.static_locks_to_text(merged)
-            if text != (row.static_locks or '[]'):
+            changed = text != (row.static_locks or '[]')
+            if changed:
                 writes.update_instance(
                     conn, row.instance_uuid, static_locks=text,
                     generation=row.generation + 1,
                     updated_at=queries.read_now(conn))
-        return self.get_state(instance_uuid)
+        return self.get_state(instance_uuid), changed
 
     # -- reads --------------------------------------------------------------
 

@@ -143,8 +143,12 @@ def _sqlite_engine(url, conf):
 
     @sa.event.listens_for(engine, 'begin')
     def _on_begin(conn):
-        write = conn.get_execution_options().get(WRITE)
-        conn.exec_driver_sql('BEGIN IMMEDIATE' if write else 'BEGIN')
+        # Writers take the write lock up front. Readers run each statement
+        # on its own: one SQLite statement always sees one consistent
+        # snapshot, and every read of the store is a single statement
+        # where consistency matters (get_state).
+        if conn.get_execution_options().get(WRITE):
+            conn.exec_driver_sql('BEGIN IMMEDIATE')
 
     return engine
 

@@ -46,6 +46,8 @@ instances = sa.Table(
     sa.Column('static_locks', sa.Text, nullable=True),
     sa.Column('ticket_id', sa.String(36), nullable=True),
     sa.Column('migration_requested_at', DateTime, nullable=True),
+    # Until then, static locks do not refuse moves (operator exemption).
+    sa.Column('static_exempt_until', DateTime, nullable=True),
     # Lock-seconds charged to this instance on charge_day (daily quota).
     sa.Column('charge_day', sa.Date, nullable=True),
     sa.Column('charge_seconds', sa.Float, nullable=False),

@@ -147,7 +147,8 @@ def build_state(instance_uuid, now, row, holds, ticket=None):
         static_locks=static_locks_from(row['static_locks']), ticket=ticket,
         locked_until=row['locked_until'], locked_since=row['locked_since'],
         migration_requested_at=row['migration_requested_at'],
-        generation=row['generation'])
+        generation=row['generation'],
+        static_exempt_until=row['static_exempt_until'])
 
 
 def read_now(conn):

@@ -21,19 +21,28 @@ import shutil
 import tempfile
 
 from nova.api import wsgi as nova_wsgi
+import nova.conf
 from nova import test
 from nova.tests import fixtures as nova_fixtures
 from nova.tests.fixtures import conf as conf_fixture
+from nova.tests.fixtures import notifications as nova_notifications
 from nova.tests.functional import fixtures as func_fixtures
 from nova.tests.functional import integrated_helpers
+from oslo_messaging.notify import _impl_test as test_notifications
 
+from nova_miglock import listener
+from nova_miglock import manager as lock_manager
+from nova_miglock import notifications
 from nova_miglock import store as lock_store
 from nova_miglock.store.sql import driver
 from nova_miglock.store.sql import migration
 from tests.functional.nova import paste
 from tests.functional.nova import servers
 
+CONF = nova.conf.CONF
 SECRET = 'miglock-functional-secret'
+FILTER_PATH = ('nova_miglock.scheduler.filters.migration_lock.'
+               'MigrationLockFilter')
 
 
 class NovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
@@ -42,6 +51,12 @@ class NovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
     compute_driver = 'fake.MediumFakeDriver'
     compute_hosts = ('host1', 'host2')
     microversion = 'latest'
+    # Which parts of nova-miglock are plugged into this Nova.
+    GATE = True
+    SCHEDULER_FILTER = True
+    # Deliver Nova's versioned notifications to our listener's endpoint
+    # as Nova emits them (the RabbitMQ test carries them for real).
+    LISTENER = True
 
     def useFixture(self, fixture):
         result = super().useFixture(fixture)
@@ -63,7 +78,15 @@ class NovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
         self.flags(compute_driver=self.compute_driver)
         self.flags(service_metadata_proxy=True,
                    metadata_proxy_shared_secret=SECRET, group='neutron')
+        if self.SCHEDULER_FILTER:
+            self.flags(available_filters=list(
+                CONF.filter_scheduler.available_filters) + [FILTER_PATH],
+                enabled_filters=list(
+                    CONF.filter_scheduler.enabled_filters) + [
+                        'MigrationLockFilter'], group='filter_scheduler')
         self.store = self._start_store()
+        self._capture_our_notifications()
+        self.manager = lock_manager.LockManager(CONF, store=self.store)
 
         self.policy = self.useFixture(nova_fixtures.RealPolicyFixture())
         self.neutron = self.useFixture(nova_fixtures.NeutronFixture(self))
@@ -74,6 +97,8 @@ class NovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
         self.useFixture(nova_fixtures.AllServicesCurrent())
         self.notifier = self.useFixture(
             nova_fixtures.NotificationFixture(self))
+        if self.LISTENER:
+            self._forward_nova_notifications()
         self.api_fixture = self.useFixture(nova_fixtures.OSAPIFixture(
             api_version='v2.1'))
         self.api = self.api_fixture.api
@@ -88,11 +113,47 @@ class NovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
             nova_wsgi.Loader().load_app('metadata')))
 
     def write_paste(self, path):
-        return paste.write(path)
+        return paste.write(path, gate=self.GATE)
+
+    def _capture_our_notifications(self):
+        """miglock.* notifications go to oslo.messaging's test driver."""
+        self.flags(driver='test', group='miglock_notifications')
+        notifications.reset_notifier()
+        self.addCleanup(notifications.reset_notifier)
+        test_notifications.reset()
+        self.addCleanup(test_notifications.reset)
+
+    def our_notifications(self, event_type=None):
+        """``[(event_type, priority, payload data)]`` sent by us so far."""
+        found = []
+        for _ctxt, message, priority, _retry in test_notifications.\
+                NOTIFICATIONS:
+            if event_type in (None, message['event_type']):
+                found.append((message['event_type'], priority,
+                              message['payload']['miglock_object.data']))
+        return found
+
+    def _forward_nova_notifications(self):
+        endpoint = listener.NovaEndpoint(
+            lock_manager.LockManager(CONF, store=self.store))
+        original = nova_notifications.FakeVersionedNotifier._notify
+
+        def _notify(notifier, priority, ctxt, event_type, payload):
+            original(notifier, priority, ctxt, event_type, payload)
+            endpoint.handle(event_type,
+                            notifier._serializer.serialize_entity(
+                                ctxt, payload))
+
+        self.stub_out('nova.tests.fixtures.notifications.'
+                      'FakeVersionedNotifier._notify', _notify)
+
+    def store_path(self):
+        """Where the embedded store of this test lives."""
+        return os.path.join(self.workdir, 'miglock.sqlite')
 
     def _start_store(self):
-        url = 'sqlite:///%s' % os.path.join(self.workdir, 'miglock.sqlite')
-        self.flags(connection=url, group='miglock_store')
+        self.flags(connection='sqlite:///%s' % self.store_path(),
+                   group='miglock_store')
         lock_store.reset_store()
         self.addCleanup(lock_store.reset_store)
         store = lock_store.get_store()

@@ -24,9 +24,15 @@ METADATA_FILTER = """
 [filter:miglock_metadata]
 paste.filter_factory = nova_miglock.api.metadata:MigrationLockMetadata.factory
 """
+GATE_FILTER = (
+    '\n[filter:miglock_gate]\n'
+    'paste.filter_factory = nova_miglock.api.gate:MigrationLockGate.factory\n'
+    '\n[filter:miglock_api]\n'
+    'paste.filter_factory = '
+    'nova_miglock.api.server_locks:MigrationLockServers.factory\n')
 
 
-def write(path, metadata=True):
+def write(path, metadata=True, gate=True):
     with open(NOVA_PASTE) as stream:
         text = stream.read()
     if metadata:
@@ -34,6 +40,10 @@ def write(path, metadata=True):
             'pipeline = cors http_proxy_to_wsgi metaapp',
             'pipeline = cors http_proxy_to_wsgi miglock_metadata metaapp')
         text += METADATA_FILTER
+    if gate:
+        text = text.replace(' keystonecontext ',
+                            ' keystonecontext miglock_api miglock_gate ')
+        text += GATE_FILTER
     with open(path, 'w') as stream:
         stream.write(text)
     return path

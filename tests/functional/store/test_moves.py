@@ -102,7 +102,7 @@ def test_static_locks_of_other_kinds_are_kept_on_update(store):
     store.set_static_locks(instance, project_id=PROJECT,
                            static_locks=[TAG, image],
                            kinds=['tag', 'image'])
-    state = store.set_static_locks(instance, project_id=PROJECT,
-                                   static_locks=[], kinds=['tag'])
-    assert state.static_locks == (image,)
+    state, changed = store.set_static_locks(instance, project_id=PROJECT,
+                                            static_locks=[], kinds=['tag'])
+    assert changed and state.static_locks == (image,)
     assert state.locked

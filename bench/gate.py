@@ -1,0 +1,103 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Benchmark: move-request latency through Nova's API with and without the
+compute API gate.
+
+The same in-process Nova serves ``POST /servers/{id}/action`` with
+``os-migrateLive`` (202, the migration then runs) once with the gate in its
+paste pipeline and once without, in the same run; only the API request is
+timed. With the gate each request also loads the instance, opens a
+migration ticket, and the listener closes it when the migration ends.
+
+    python bench/gate.py [--migrations 40]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
+
+import tests.conftest  # noqa: E402,F401,H306  (Nova's threading first)
+
+from tests.functional.nova import base  # noqa: E402
+
+SETTINGS = {'migrations': 40}
+RESULTS = {}
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+class _GateBenchmark(base.NovaTestCase):
+
+    def test_benchmark(self):
+        server = self.boot(host='host1')
+        latencies = []
+        for n in range(SETTINGS['migrations'] + 2):
+            started = time.perf_counter()
+            self.admin_api.post_server_action(server['id'], {
+                'os-migrateLive': {'host': None, 'block_migration': 'auto'}})
+            elapsed = time.perf_counter() - started
+            self._wait_for_migration_status(server, ['completed'])
+            server = self._wait_for_state_change(server, 'ACTIVE')
+            if self.GATE:
+                self._wait_for_assert(lambda: self.assertIsNone(
+                    self.store.get_state(server['id']).ticket))
+            if n >= 2:  # the first requests warm caches
+                latencies.append(elapsed)
+        RESULTS['with gate' if self.GATE else 'without gate'] = latencies
+
+
+class WithoutGate(_GateBenchmark):
+    GATE = False
+
+
+class WithGate(_GateBenchmark):
+    GATE = True
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--migrations', type=int, default=40)
+    args = parser.parse_args()
+    SETTINGS['migrations'] = args.migrations
+    suite = unittest.TestSuite()
+    for case in (WithoutGate, WithGate):
+        suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(case))
+    result = unittest.TextTestRunner(verbosity=0).run(suite)
+    if not result.wasSuccessful():
+        sys.exit(1)
+    print('\nlive-migration API request latency, %d requests each '
+          '(ms)' % args.migrations)
+    print('%-13s %8s %8s %8s' % ('', 'p50', 'p99', 'mean'))
+    for name in ('without gate', 'with gate'):
+        values = RESULTS[name]
+        print('%-13s %8.2f %8.2f %8.2f' % (
+            name, percentile(values, .5) * 1e3, percentile(values, .99) * 1e3,
+            statistics.mean(values) * 1e3))
+    print('gate adds %.2f ms at p50 (ratio %.2f)' % (
+        (percentile(RESULTS['with gate'], .5) -
+         percentile(RESULTS['without gate'], .5)) * 1e3,
+        percentile(RESULTS['with gate'], .5) /
+        percentile(RESULTS['without gate'], .5)))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,176 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The tenant and operator lock API: ``/servers/{id}/os-miglock``.
+
+A paste filter for the compute API pipelines (after ``keystonecontext``,
+beside the gate). People, unlike guests, authenticate with Keystone and are
+governed by oslo.policy (``nova_miglock.policies``):
+
+=======  ========================================  ========================
+GET      /servers/{id}/os-miglock                  state (show)
+PUT      /servers/{id}/os-miglock/holds/{holder}   acquire or renew (hold)
+DELETE   /servers/{id}/os-miglock/holds/{holder}   release (release)
+POST     /servers/{id}/os-miglock/action           ``{"break": {"reason",
+                                                   "holder"}}`` (break) or
+                                                   ``{"exempt": {"reason",
+                                                   "seconds"}}`` (exempt)
+=======  ========================================  ========================
+
+A member's hold has the source ``tenant``, an admin's ``operator``; each can
+release only its own source's holds; breaking is for operators.
+"""
+
+import json
+import re
+
+from oslo_log import log as logging
+import webob
+import webob.dec
+import webob.exc
+
+from nova_miglock.api import faults
+from nova_miglock.api import instances
+from nova_miglock.api import responses
+from nova_miglock import conf as miglock_conf
+from nova_miglock import lock
+from nova_miglock import manager as lock_manager
+from nova_miglock import policies
+from nova_miglock import policy
+from nova_miglock import static_locks
+
+LOG = logging.getLogger(__name__)
+CONF = miglock_conf.CONF
+
+PATH = re.compile(r'^(?:/[^/]+)?/servers/(?P<server>[^/]+)/os-miglock'
+                  r'(?P<rest>/.*)?$')
+HOLD_PATH = re.compile(r'^/holds/(?P<holder>[^/]+)/?$')
+HOLD_FIELDS = frozenset(['lease_seconds', 'reason', 'wait'])
+ACTIONS = {'break': frozenset(['reason', 'holder']),
+           'exempt': frozenset(['reason', 'seconds'])}
+
+
+def _fields(req, allowed):
+    try:
+        body = json.loads(req.body or b'{}')
+    except ValueError as exc:
+        raise lock.InvalidRequest('request body is not JSON: %s' % exc)
+    if not isinstance(body, dict):
+        raise lock.InvalidRequest('request body must be a JSON object')
+    unknown = set(body) - allowed
+    if unknown:
+        raise lock.InvalidRequest('unknown field(s) %s; expected %s' % (
+            ', '.join(sorted(unknown)), ', '.join(sorted(allowed))))
+    return body
+
+
+class MigrationLockServers:
+    """Paste filter serving the lock of a server to its tenant and ops."""
+
+    def __init__(self, application, conf=CONF, manager=None):
+        self.application = application
+        self._conf = conf
+        self._manager = manager or lock_manager.LockManager(conf)
+
+    @classmethod
+    def factory(cls, global_config, **local_config):
+        def _filter(application):
+            return cls(application)
+        return _filter
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        match = PATH.match(req.path_info)
+        context = req.environ.get('nova.context')
+        if match is None or context is None:
+            return self.application
+        try:
+            return self._serve(req, context, match.group('server'),
+                               match.group('rest') or '')
+        except lock.MigLockError as exc:
+            return self._error(req, exc)
+
+    def _serve(self, req, context, server_id, rest):
+        instance = instances.load(context, server_id)
+        if instance is None:
+            return faults.nova_fault(req, webob.exc.HTTPNotFound(
+                explanation='Instance %s could not be found.' % server_id))
+        target = lock_manager.Target(
+            instance_uuid=instance.uuid, project_id=instance.project_id,
+            extra_specs=dict(instance.flavor.extra_specs or {}),
+            static_locks=static_locks.from_instance(self._conf, instance))
+        scope = {'project_id': instance.project_id}
+        hold = HOLD_PATH.match(rest)
+        if rest in ('', '/') and req.method == 'GET':
+            policy.authorize(context, policies.SHOW, scope)
+            return responses.json_response(200, {
+                'miglock': self._manager.state(target).to_dict()})
+        if hold and req.method in ('PUT', 'DELETE'):
+            return self._hold(req, context, target, scope,
+                              hold.group('holder'))
+        if rest in ('/action', '/action/') and req.method == 'POST':
+            return self._action(req, context, target, scope)
+        return faults.nova_fault(req, webob.exc.HTTPNotFound(
+            explanation='No %s on %s' % (req.method, req.path_info)))
+
+    def _hold(self, req, context, target, scope, holder):
+        source = lock.SOURCE_OPERATOR if context.is_admin \
+            else lock.SOURCE_TENANT
+        actor = 'user:%s' % context.user_id
+        if req.method == 'DELETE':
+            policy.authorize(context, policies.RELEASE, scope)
+            self._manager.release(target, holder, source=source, actor=actor)
+            return responses.json_response(204)
+        policy.authorize(context, policies.HOLD, scope)
+        fields = _fields(req, HOLD_FIELDS)
+        grant = self._manager.acquire(
+            target, holder, source=source,
+            lease_seconds=fields.get('lease_seconds'),
+            reason=fields.get('reason', ''), wait=fields.get('wait', 0),
+            actor=actor)
+        return responses.json_response(200, {'hold': grant.to_dict()})
+
+    def _action(self, req, context, target, scope):
+        body = _fields(req, frozenset(ACTIONS))
+        if len(body) != 1 or not isinstance(next(iter(body.values())),
+                                            dict):
+            raise lock.InvalidRequest('give exactly one action: {"break": '
+                                      '{...}} or {"exempt": {...}}')
+        (action, args), = body.items()
+        unknown = set(args) - ACTIONS[action]
+        if unknown:
+            raise lock.InvalidRequest('unknown field(s) of %s: %s'
+                                      % (action, ', '.join(sorted(unknown))))
+        actor = 'user:%s' % context.user_id
+        if action == 'break':
+            policy.authorize(context, policies.BREAK, scope)
+            ended = self._manager.break_locks(
+                target.instance_uuid, reason=args.get('reason', ''),
+                actor=actor, holder=args.get('holder'))
+            return responses.json_response(200, {'broken': [
+                h.to_dict() for h in ended]})
+        policy.authorize(context, policies.EXEMPT, scope)
+        self._manager.exempt_static(
+            target.instance_uuid, seconds=args.get('seconds', 3600),
+            reason=args.get('reason', ''), actor=actor)
+        return responses.json_response(200, {
+            'miglock': self._manager.state(target).to_dict()})
+
+    def _error(self, req, exc):
+        status = responses.status_of(exc)
+        message = exc.message
+        if status == 503:
+            LOG.error('Migration lock store unavailable: %s', exc.message)
+            message = responses.UNAVAILABLE_MESSAGE
+        headers = {'Retry-After': exc.retry_after} if exc.retry_after else {}
+        error = webob.exc.status_map[status](explanation=message,
+                                             headers=headers)
+        return faults.nova_fault(req, error)

@@ -1,0 +1,166 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""``miglock.*`` versioned notifications, for billing and the host agents.
+
+Every payload is versioned like Nova's: ``miglock_object.name``,
+``.namespace``, ``.version`` and ``.data``. Each carries the instance's lock
+state after the change, so a host agent can mirror it into the domain
+without asking the store.
+
+========================  ===================================================
+event type                when
+========================  ===================================================
+miglock.hold.acquire      a hold was granted
+miglock.hold.renew        a hold was renewed
+miglock.hold.release      a hold was released by its holder
+miglock.hold.expire       an expired hold was reaped
+miglock.hold.break        an operator broke a hold
+miglock.hold.evacuated    evacuation ended a hold (priority WARN)
+miglock.move.refused      a move was refused because the instance is locked
+miglock.move.admitted     a move was admitted (migration ticket opened)
+miglock.move.ended        a move ended (ticket closed)
+miglock.lock.static       the static locks of an instance changed
+========================  ===================================================
+"""
+
+import socket
+import threading
+
+from oslo_log import log as logging
+
+from nova_miglock import lock
+
+LOG = logging.getLogger(__name__)
+
+NAMESPACE = 'miglock'
+VERSION = '1.0'
+PUBLISHER = 'nova-miglock'
+
+_NOTIFIER = None
+_NOTIFIER_LOCK = threading.Lock()
+
+
+def versioned(name, data):
+    return {'miglock_object.name': name,
+            'miglock_object.namespace': NAMESPACE,
+            'miglock_object.version': VERSION,
+            'miglock_object.data': data}
+
+
+def lock_payload(state):
+    """The instance's lock after a change, as host agents mirror it."""
+    return {
+        'instance_uuid': state.instance_uuid,
+        'project_id': state.project_id,
+        'state': state.state,
+        'locked': state.locked,
+        'holders': [h.holder for h in state.holds],
+        'lease_expires_at': lock.isoformat(state.lease_expires_at),
+        'static_locks': [s.to_dict() for s in state.static_locks],
+        'generation': state.generation,
+        'at': lock.isoformat(state.now),
+    }
+
+
+def hold_payload(hold, state, actor):
+    return versioned('HoldPayload', {
+        'instance_uuid': hold.instance_uuid,
+        'project_id': hold.project_id,
+        'holder': hold.holder,
+        'source': hold.source,
+        'reason': hold.reason,
+        'acquired_at': lock.isoformat(hold.acquired_at),
+        'expires_at': lock.isoformat(hold.expires_at),
+        'generation': hold.generation,
+        'actor': actor or '',
+        'lock': versioned('LockPayload', lock_payload(state)),
+    })
+
+
+def move_payload(state, kind, ticket, actor, reason):
+    return versioned('MovePayload', {
+        'instance_uuid': state.instance_uuid,
+        'kind': kind,
+        'ticket_id': ticket.ticket_id if ticket else None,
+        'outcome': ticket.outcome if ticket else None,
+        'actor': actor or '',
+        'reason': reason or '',
+        'lock': versioned('LockPayload', lock_payload(state)),
+    })
+
+
+class Notifier:
+    """Sends miglock.* notifications.
+
+    A failure to send never fails a lock operation: host agents resync from
+    the store periodically.
+    """
+
+    def __init__(self, conf, transport=None):
+        self._conf = conf
+        self._notifier = None
+        if not conf.miglock_notifications.enabled:
+            return
+        # Imported here: oslo.messaging is slow to import and only needed
+        # once a notification is sent.
+        import oslo_messaging as messaging
+        try:
+            transport = transport or messaging.get_notification_transport(
+                conf)
+            self._notifier = messaging.Notifier(
+                transport, driver=conf.miglock_notifications.driver,
+                topics=conf.miglock_notifications.topics,
+                publisher_id='%s:%s' % (PUBLISHER, socket.gethostname()))
+        except Exception:
+            LOG.exception('miglock notifications are disabled: the '
+                          'notification transport could not be set up')
+
+    def _emit(self, event_type, payload, warn=False):
+        if self._notifier is None:
+            return
+        try:
+            send = self._notifier.warn if warn else self._notifier.info
+            send({}, event_type, payload)
+        except Exception:
+            LOG.exception('Could not send notification %s', event_type)
+
+    def hold_changed(self, event, hold, state, actor=None):
+        self._emit('miglock.hold.%s' % event,
+                   hold_payload(hold, state, actor),
+                   warn=event == lock.EVENT_EVACUATED)
+
+    def move_changed(self, event, state, kind, ticket=None, actor=None,
+                     reason=None):
+        name = {lock.EVENT_MOVE_REFUSED: 'refused',
+                lock.EVENT_MOVE_ADMITTED: 'admitted',
+                lock.EVENT_MOVE_ENDED: 'ended'}[event]
+        self._emit('miglock.move.%s' % name,
+                   move_payload(state, kind, ticket, actor, reason))
+
+    def static_changed(self, state):
+        self._emit('miglock.lock.static',
+                   versioned('LockPayload', lock_payload(state)))
+
+
+def get_notifier(conf):
+    """The process-wide notifier."""
+    global _NOTIFIER
+    with _NOTIFIER_LOCK:
+        if _NOTIFIER is None:
+            _NOTIFIER = Notifier(conf)
+        return _NOTIFIER
+
+
+def reset_notifier():
+    global _NOTIFIER
+    with _NOTIFIER_LOCK:
+        _NOTIFIER = None

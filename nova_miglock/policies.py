@@ -1,0 +1,70 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""oslo.policy rules of the tenant and operator lock API.
+
+Guests are governed by flavor extra specs (they hold no Keystone token);
+these rules govern people: who may see an instance's lock, take or release a
+hold on it, break holds, or exempt it from its static locks. Operators
+override them in Nova's policy.yaml.
+"""
+
+from oslo_policy import policy
+
+PREFIX = 'miglock:servers:%s'
+
+READER = 'role:reader and project_id:%(project_id)s or role:admin'
+MEMBER = 'role:member and project_id:%(project_id)s or role:admin'
+ADMIN = 'role:admin'
+
+SHOW = PREFIX % 'show'
+HOLD = PREFIX % 'hold'
+RELEASE = PREFIX % 'release'
+BREAK = PREFIX % 'break'
+EXEMPT = PREFIX % 'exempt'
+
+_PATH = '/servers/{server_id}/os-miglock'
+
+RULES = [
+    policy.DocumentedRuleDefault(
+        name=SHOW, check_str=READER,
+        description="Show a server's migration lock: state, holds, static "
+                    "locks and migration in progress.",
+        operations=[{'method': 'GET', 'path': _PATH}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=HOLD, check_str=MEMBER,
+        description='Take or renew a hold on a server (source "tenant", or '
+                    '"operator" for admins).',
+        operations=[{'method': 'PUT', 'path': _PATH + '/holds/{holder}'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=RELEASE, check_str=MEMBER,
+        description='Release a hold of the same source.',
+        operations=[{'method': 'DELETE',
+                     'path': _PATH + '/holds/{holder}'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=BREAK, check_str=ADMIN,
+        description="End a server's holds, whoever holds them (audited).",
+        operations=[{'method': 'POST', 'path': _PATH + '/action (break)'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=EXEMPT, check_str=ADMIN,
+        description="Let moves ignore a server's static locks for a while "
+                    "(audited).",
+        operations=[{'method': 'POST', 'path': _PATH + '/action (exempt)'}],
+        scope_types=['project']),
+]
+
+
+def list_rules():
+    return RULES
