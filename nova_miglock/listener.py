@@ -130,6 +130,9 @@ class Periodic(threading.Thread):
         while not self.stopped.wait(self._interval):
             try:
                 self._task()
+            except lock.MigLockError as exc:
+                LOG.error('Periodic task %(task)s failed: %(error)s',
+                          {'task': self.name, 'error': exc.message})
             except Exception:
                 LOG.exception('Periodic task %s failed', self.name)
 

@@ -66,6 +66,8 @@ def lock_payload(state):
         'holders': [h.holder for h in state.holds],
         'lease_expires_at': lock.isoformat(state.lease_expires_at),
         'static_locks': [s.to_dict() for s in state.static_locks],
+        'static_exempt_until': lock.isoformat(
+            state.static_exempt_until if state.static_exempt else None),
         'generation': state.generation,
         'at': lock.isoformat(state.now),
     }

@@ -12,7 +12,9 @@
 """Running our long-lived services: configuration, signals, exit codes."""
 
 import signal
+import sys
 import threading
+import warnings
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -34,14 +36,20 @@ def _wait_for_signal():
 
 def _run(argv, build):
     """Parse config, build the service, run it until a signal."""
+    # Library deprecation notices are not the operator's business.
+    warnings.simplefilter('ignore')
     try:
         conf = config.parse(args=argv)
         service = build(conf)
     except cfg.Error as exc:
-        print('configuration error: %s' % exc)
+        sys.stderr.write('configuration error: %s\n' % exc)
         return 2
     except lock.MigLockError as exc:
-        print('cannot start: %s' % exc.message)
+        sys.stderr.write('cannot start: %s\n' % exc.message)
+        return 1
+    except ImportError as exc:
+        sys.stderr.write('cannot start: %s (is libvirt-python '
+                         'installed?)\n' % exc)
         return 1
     service.start()
     try:
@@ -62,4 +70,15 @@ def run_listener(argv):
         reconciler = reconcile.TicketReconciler(
             manager, lambda: nova_client.from_conf(conf))
         return listener.Listener(conf, manager, reconciler)
+    return _run(argv, build)
+
+
+def run_compute(argv):
+    from nova_miglock.hypervisor import service as compute_service
+    from nova_miglock import store as lock_store
+
+    def build(conf):
+        store = lock_store.get_store()
+        store.ping()
+        return compute_service.HostAgentService(conf, store)
     return _run(argv, build)

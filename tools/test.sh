@@ -6,6 +6,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 tools/setup.sh
+tools/setup-libvirt.sh
 
 export OS_NOVA_DISABLE_EVENTLET_PATCHING=1
 echo "== style"

@@ -12,8 +12,12 @@
 """nova-miglock-listener: end migration tickets from Nova's notifications."""
 
 import sys
+import warnings
 
-from nova_miglock import service
+# Deprecation notices from the libraries we import are not for operators.
+warnings.simplefilter('ignore')
+
+from nova_miglock import service  # noqa: E402
 
 
 def main():

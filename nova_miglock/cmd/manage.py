@@ -12,8 +12,12 @@
 """nova-miglock-manage: operate the lock store."""
 
 import sys
+import warnings
 
-from nova_miglock.manage import cli
+# Deprecation notices from the libraries we import are not for operators.
+warnings.simplefilter('ignore')
+
+from nova_miglock.manage import cli  # noqa: E402
 
 
 def main():

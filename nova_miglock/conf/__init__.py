@@ -17,7 +17,9 @@ read options from here and never register their own.
 
 from oslo_config import cfg
 
+from nova_miglock.conf import compute
 from nova_miglock.conf import gate
+from nova_miglock.conf import hook
 from nova_miglock.conf import listener
 from nova_miglock.conf import metadata
 from nova_miglock.conf import miglock
@@ -29,7 +31,7 @@ from nova_miglock.conf import store
 CONF = cfg.CONF
 
 _MODULES = (miglock, store, quota, metadata, gate, notifications, listener,
-            nova_client)
+            nova_client, compute, hook)
 
 
 def register_opts(conf):

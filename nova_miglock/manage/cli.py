@@ -80,6 +80,15 @@ def _seconds(text):
     return value
 
 
+def _drivers(text):
+    drivers = [d.strip() for d in text.split(',') if d.strip()]
+    unknown = set(drivers) - {'qemu', 'libxl'}
+    if not drivers or unknown:
+        raise argparse.ArgumentTypeError(
+            'drivers are qemu and/or libxl, got %r' % text)
+    return drivers
+
+
 def _positive(text):
     try:
         value = int(text)
@@ -199,6 +208,27 @@ def build_parser():
     cmd.add_argument('instance', help='instance UUID')
     cmd.add_argument('--outcome', default='closed-by-operator',
                      help='recorded outcome')
+    hk = areas.add_parser('hook', help='the libvirt hook on compute hosts')
+    hook_cmds = hk.add_subparsers(dest='command', metavar='COMMAND',
+                                  parser_class=_Parser)
+    hook_cmds.required = True
+    for name, func, text in (
+            ('install', commands.hook_install,
+             'install the hook as hooks/<driver>.d/50-nova-miglock and '
+             'reload libvirtd'),
+            ('uninstall', commands.hook_uninstall, 'remove the hook')):
+        cmd = add(hook_cmds, name, func, text)
+        cmd.add_argument('--hooks-dir', help='default: '
+                         '[miglock_hook]/hooks_dir')
+        cmd.add_argument('--drivers', type=_drivers,
+                         default=['qemu', 'libxl'],
+                         help='comma-separated libvirt drivers (default '
+                         'qemu,libxl)')
+        cmd.add_argument('--pid-file', default='/run/libvirtd.pid',
+                         help="libvirtd's pid file, to reload it")
+        cmd.add_argument('--no-reload', action='store_true',
+                         help='do not reload libvirtd')
+
     gt = areas.add_parser('guest', help='installing the guest agent')
     guest_cmds = gt.add_subparsers(dest='command', metavar='COMMAND',
                                    parser_class=_Parser)

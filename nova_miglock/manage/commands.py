@@ -18,6 +18,7 @@ from nova_miglock import accounting
 from nova_miglock import conf as miglock_conf
 from nova_miglock import lock
 from nova_miglock.manage import guest
+from nova_miglock.manage import hook
 from nova_miglock.manage import output
 from nova_miglock import manager as lock_manager
 from nova_miglock.store.sql import migration
@@ -231,3 +232,33 @@ def ticket_close(store, args):
 
 def guest_cloud_config(store, args):
     print(guest.cloud_config(endpoint=args.endpoint), end='')
+
+
+def hook_install(store, args):
+    hooks_dir = args.hooks_dir or CONF.miglock_hook.hooks_dir
+    try:
+        paths = hook.install(hooks_dir, CONF.miglock_hook.clock_skew,
+                             drivers=args.drivers)
+    except OSError as exc:
+        raise lock.MigLockError('cannot install the hook in %s: %s'
+                                % (hooks_dir, exc))
+    for path in paths:
+        print('Installed %s' % path)
+    _reload(args)
+
+
+def hook_uninstall(store, args):
+    hooks_dir = args.hooks_dir or CONF.miglock_hook.hooks_dir
+    for path in hook.uninstall(hooks_dir, drivers=args.drivers):
+        print('Removed %s' % path)
+    _reload(args)
+
+
+def _reload(args):
+    if args.no_reload:
+        return
+    if hook.reload_libvirtd(args.pid_file):
+        print('Reloaded libvirtd.')
+    else:
+        print('libvirtd is not running (no pid in %s); it sees the hook '
+              'when it starts.' % args.pid_file)

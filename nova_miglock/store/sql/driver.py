@@ -559,4 +559,12 @@ class SQLLockStore(base.LockStore):
             return queries.read_now(conn)
 
     def ping(self):
+        """Check the store answers and its schema is current."""
+        from nova_miglock.store.sql import migration
         self.now()
+        current, head = migration.current(self), migration.head()
+        if current != head:
+            raise lock.StoreUnavailable(
+                'the lock store at %s has schema revision %s, this code '
+                'needs %s; run "nova-miglock-manage db sync"'
+                % (engine.mask_url(self._url), current or 'none', head))
