@@ -11,5 +11,7 @@ tools/setup-libvirt.sh
 export OS_NOVA_DISABLE_EVENTLET_PATCHING=1
 echo "== style"
 .venv/bin/python -m flake8
+.venv/bin/bashate -i E005,E006 tools/*.sh .ci/run devstack/plugin.sh \
+    devstack/settings
 echo "== tests"
 .venv/bin/python -m pytest -n "${MIGLOCK_TEST_WORKERS:-auto}" "$@" tests

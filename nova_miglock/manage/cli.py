@@ -208,6 +208,23 @@ def build_parser():
     cmd.add_argument('instance', help='instance UUID')
     cmd.add_argument('--outcome', default='closed-by-operator',
                      help='recorded outcome')
+    cmd = add(areas, 'configure-nova', commands.configure_nova,
+              "plug nova-miglock into Nova's api-paste.ini and nova.conf "
+              '(idempotent; keeps your settings and comments)')
+    cmd.add_argument('--api-paste', metavar='FILE',
+                     help="Nova's api-paste.ini to edit")
+    cmd.add_argument('--nova-conf', metavar='FILE',
+                     help='nova.conf to edit (scheduler filter, versioned '
+                     'notifications)')
+    cmd.add_argument('--set-store', metavar='URL',
+                     help='also set [miglock_store]/connection in nova.conf')
+    cmd.add_argument('--no-metadata', action='store_true',
+                     help='leave the metadata pipeline alone')
+    cmd.add_argument('--no-gate', action='store_true',
+                     help='leave the compute API pipelines alone')
+    cmd.add_argument('--no-scheduler', action='store_true',
+                     help='leave [filter_scheduler] alone')
+
     hk = areas.add_parser('hook', help='the libvirt hook on compute hosts')
     hook_cmds = hk.add_subparsers(dest='command', metavar='COMMAND',
                                   parser_class=_Parser)

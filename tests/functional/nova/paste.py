@@ -9,41 +9,26 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""An api-paste.ini for the in-process Nova: Nova's own, plus our filters.
+"""An api-paste.ini for the in-process Nova, made the way operators make it.
 
-Nova's wheel installs its ``api-paste.ini`` under ``<prefix>/etc/nova``;
-the test harness reads it through ``[wsgi] api_paste_config``.
+Nova's wheel installs its own ``api-paste.ini`` under ``<prefix>/etc/nova``;
+``nova-miglock-manage configure-nova`` (its code, here) adds our filters.
+Every functional test against Nova therefore also proves that the result
+loads in Nova with the filters active.
 """
 
 import os
 import sys
 
-NOVA_PASTE = os.path.join(sys.prefix, 'etc', 'nova', 'api-paste.ini')
+from nova_miglock.manage import configure
 
-METADATA_FILTER = """
-[filter:miglock_metadata]
-paste.filter_factory = nova_miglock.api.metadata:MigrationLockMetadata.factory
-"""
-GATE_FILTER = (
-    '\n[filter:miglock_gate]\n'
-    'paste.filter_factory = nova_miglock.api.gate:MigrationLockGate.factory\n'
-    '\n[filter:miglock_api]\n'
-    'paste.filter_factory = '
-    'nova_miglock.api.server_locks:MigrationLockServers.factory\n')
+NOVA_PASTE = os.path.join(sys.prefix, 'etc', 'nova', 'api-paste.ini')
 
 
 def write(path, metadata=True, gate=True):
     with open(NOVA_PASTE) as stream:
-        text = stream.read()
-    if metadata:
-        text = text.replace(
-            'pipeline = cors http_proxy_to_wsgi metaapp',
-            'pipeline = cors http_proxy_to_wsgi miglock_metadata metaapp')
-        text += METADATA_FILTER
-    if gate:
-        text = text.replace(' keystonecontext ',
-                            ' keystonecontext miglock_api miglock_gate ')
-        text += GATE_FILTER
+        text, _changes = configure.configure_paste(
+            stream.read(), metadata=metadata, compute=gate)
     with open(path, 'w') as stream:
         stream.write(text)
     return path
