@@ -14,7 +14,13 @@
 extensions = [
     'oslo_config.sphinxext',
     'oslo_config.sphinxconfiggen',
+    'oslo_policy.sphinxext',
+    'oslo_policy.sphinxpolicygen',
 ]
+
+policy_generator_config_file = (
+    '../../etc/nova/nova-miglock-policy-generator.conf')
+sample_policy_basename = '_static/nova-miglock-policy'
 
 config_generator_config_file = (
     '../../etc/nova/nova-miglock-config-generator.conf')
