@@ -10,10 +10,12 @@ VENV=${VENV:-.venv}
 
 find_python() {
     local candidate
-    for candidate in "${PYTHON:-}" python3.12 python3.11 python3; do
+    # 3.11 first: constraints.txt was frozen with it.
+    for candidate in "${PYTHON:-}" python3.11 python3 python3.12; do
         [[ -n "$candidate" ]] || continue
         if command -v "$candidate" >/dev/null 2>&1 &&
-                "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+                "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+                    2>/dev/null; then
             echo "$candidate"
             return 0
         fi
@@ -31,11 +33,17 @@ fi
 stamp="$VENV/.miglock-requirements"
 wanted=$(cat constraints.txt requirements.txt test-requirements.txt setup.cfg |
     sha256sum | cut -d' ' -f1)
+# pip warns about every index location of the machine's pip.conf that does
+# not exist; those lines say nothing about this project.
+pip_install() {
+    PYTHONWARNINGS=ignore "$VENV/bin/python" -m pip install --quiet "$@" \
+        2> >(grep -v "^WARNING: Location '.*' is ignored" >&2)
+}
+
 if [[ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]]; then
     echo "Installing nova-miglock, Nova 34 and test tools into $VENV ..."
-    "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    PYTHONWARNINGS=ignore "$VENV/bin/python" -m pip install --quiet \
-        -c constraints.txt \
-        -r requirements.txt -r test-requirements.txt -e .
+    pip_install --upgrade pip
+    pip_install -c constraints.txt -r requirements.txt \
+        -r test-requirements.txt -e .
     echo "$wanted" > "$stamp"
 fi

@@ -29,13 +29,12 @@ import webob
 import webob.dec
 import webob.exc
 
+from nova_miglock.api import base
 from nova_miglock.api import faults
 from nova_miglock.api import instances
 from nova_miglock import conf as miglock_conf
 from nova_miglock import leases
 from nova_miglock import lock
-from nova_miglock import manager as lock_manager
-from nova_miglock import static_locks
 
 LOG = logging.getLogger(__name__)
 CONF = miglock_conf.CONF
@@ -67,19 +66,8 @@ def move_action(req, moves):
     return match.group('server'), action
 
 
-class MigrationLockGate:
+class MigrationLockGate(base.LockFilter):
     """Paste filter admitting or refusing every move of an instance."""
-
-    def __init__(self, application, conf=CONF, manager=None):
-        self.application = application
-        self._conf = conf
-        self._manager = manager or lock_manager.LockManager(conf)
-
-    @classmethod
-    def factory(cls, global_config, **local_config):
-        def _filter(application):
-            return cls(application)
-        return _filter
 
     @webob.dec.wsgify
     def __call__(self, req):
@@ -101,10 +89,7 @@ class MigrationLockGate:
             instance.vm_state == vm_states.SHELVED_OFFLOADED
 
     def _gate(self, req, context, instance, action):
-        target = lock_manager.Target(
-            instance_uuid=instance.uuid, project_id=instance.project_id,
-            extra_specs=dict(instance.flavor.extra_specs or {}),
-            static_locks=static_locks.from_instance(self._conf, instance))
+        target = instances.target(self._conf, instance)
         request_id = req.environ.get('openstack.request_id')
         actor = 'user:%s' % context.user_id
         try:

@@ -20,6 +20,9 @@ from nova import exception as nova_exception
 from nova import objects
 from nova import servicegroup
 
+from nova_miglock import manager as lock_manager
+from nova_miglock import static_locks
+
 # What a move decision needs to know about an instance.
 MOVE_ATTRS = ['flavor', 'metadata', 'system_metadata', 'tags']
 
@@ -48,6 +51,14 @@ def load(context, instance_uuid, expected_attrs=MOVE_ATTRS):
                 cctxt, instance_uuid, expected_attrs=expected_attrs)
     except nova_exception.InstanceNotFound:
         return None
+
+
+def target(conf, instance):
+    """The lock manager's view of an instance loaded with MOVE_ATTRS."""
+    return lock_manager.Target(
+        instance_uuid=instance.uuid, project_id=instance.project_id,
+        extra_specs=dict(instance.flavor.extra_specs or {}),
+        static_locks=static_locks.from_instance(conf, instance))
 
 
 def load_tags(instance_uuid):

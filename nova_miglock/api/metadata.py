@@ -31,6 +31,7 @@ from oslo_log import log as logging
 import webob
 import webob.dec
 
+from nova_miglock.api import base
 from nova_miglock.api import identity
 from nova_miglock.api import instances
 from nova_miglock.api import responses
@@ -64,21 +65,13 @@ ALLOWED = {'state': ('GET',), 'holds': ('GET',),
            'hold': ('GET', 'PUT', 'DELETE')}
 
 
-class MigrationLockMetadata:
+class MigrationLockMetadata(base.LockFilter):
     """Paste filter serving the migration lock to guests."""
 
     def __init__(self, application, conf=CONF, manager=None,
                  identifier=None):
-        self.application = application
-        self._conf = conf
-        self._manager = manager or lock_manager.LockManager(conf)
+        super().__init__(application, conf, manager)
         self._identifier = identifier or identity.GuestIdentifier(conf)
-
-    @classmethod
-    def factory(cls, global_config, **local_config):
-        def _filter(application):
-            return cls(application)
-        return _filter
 
     @webob.dec.wsgify
     def __call__(self, req):

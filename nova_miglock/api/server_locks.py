@@ -37,15 +37,14 @@ import webob
 import webob.dec
 import webob.exc
 
+from nova_miglock.api import base
 from nova_miglock.api import faults
 from nova_miglock.api import instances
 from nova_miglock.api import responses
 from nova_miglock import conf as miglock_conf
 from nova_miglock import lock
-from nova_miglock import manager as lock_manager
 from nova_miglock import policies
 from nova_miglock import policy
-from nova_miglock import static_locks
 
 LOG = logging.getLogger(__name__)
 CONF = miglock_conf.CONF
@@ -72,19 +71,8 @@ def _fields(req, allowed):
     return body
 
 
-class MigrationLockServers:
+class MigrationLockServers(base.LockFilter):
     """Paste filter serving the lock of a server to its tenant and ops."""
-
-    def __init__(self, application, conf=CONF, manager=None):
-        self.application = application
-        self._conf = conf
-        self._manager = manager or lock_manager.LockManager(conf)
-
-    @classmethod
-    def factory(cls, global_config, **local_config):
-        def _filter(application):
-            return cls(application)
-        return _filter
 
     @webob.dec.wsgify
     def __call__(self, req):
@@ -103,10 +91,7 @@ class MigrationLockServers:
         if instance is None:
             return faults.nova_fault(req, webob.exc.HTTPNotFound(
                 explanation='Instance %s could not be found.' % server_id))
-        target = lock_manager.Target(
-            instance_uuid=instance.uuid, project_id=instance.project_id,
-            extra_specs=dict(instance.flavor.extra_specs or {}),
-            static_locks=static_locks.from_instance(self._conf, instance))
+        target = instances.target(self._conf, instance)
         scope = {'project_id': instance.project_id}
         hold = HOLD_PATH.match(rest)
         if rest in ('', '/') and req.method == 'GET':

@@ -138,11 +138,9 @@ class HostAgent:
         written = 0
         lv = self._writer.libvirt
         try:
-            domains = self.connection().listAllDomains()
+            domains = self._list_domains()
         except lv.libvirtError as exc:
             LOG.warning('Cannot list domains (%s); retrying later', exc)
-            with self._conn_lock:
-                self._conn = None
             return 0
         for dom in domains:
             try:
@@ -163,12 +161,32 @@ class HostAgent:
                             {'domain': dom.UUIDString(), 'error': exc})
         return written
 
+    def _call(self, method, *args):
+        """Call a connection method; reopen a dead connection once.
+
+        libvirtd may have restarted since the last call without the close
+        event having arrived yet.
+        """
+        lv = self._writer.libvirt
+        for attempt in (1, 2):
+            try:
+                return getattr(self.connection(), method)(*args)
+            except lv.libvirtError as exc:
+                if exc.get_error_code() == lv.VIR_ERR_NO_DOMAIN or \
+                        attempt == 2:
+                    raise
+                with self._conn_lock:
+                    self._conn = None
+
+    def _list_domains(self):
+        return self._call('listAllDomains')
+
     def on_lock(self, lock_data):
         """Apply a lock from a notification, if its domain is here."""
         lv = self._writer.libvirt
         try:
-            dom = self.connection().lookupByUUIDString(
-                lock_data['instance_uuid'])
+            dom = self._call('lookupByUUIDString',
+                             lock_data['instance_uuid'])
         except lv.libvirtError as exc:
             if exc.get_error_code() != lv.VIR_ERR_NO_DOMAIN:
                 LOG.warning('libvirt error for %(uuid)s: %(error)s',

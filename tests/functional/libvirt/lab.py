@@ -26,6 +26,7 @@ import time
 import uuid
 
 import fixtures
+import testtools
 
 DIRS = ('/etc/libvirt', '/run/libvirt', '/var/lib/libvirt',
         '/var/cache/libvirt', '/var/log/libvirt')
@@ -194,3 +195,29 @@ class LibvirtDaemon(fixtures.Fixture):
                                           'uuid': uuid.uuid4()})
         domain.create()
         return domain
+
+
+class LabTestCase(testtools.TestCase):
+    """Tests sharing the daemons of their class.
+
+    ``DAEMONS`` maps attribute names to hook installers (or None); each
+    daemon starts once for the class, since starting one probes QEMU for
+    seconds. Tests destroy their own domains.
+    """
+
+    DAEMONS = {}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.lab = fixtures.Fixture()
+        cls.lab.setUp()
+        base = cls.lab.useFixture(fixtures.TempDir()).path
+        for name, hook_script in cls.DAEMONS.items():
+            setattr(cls, name, cls.lab.useFixture(
+                LibvirtDaemon(base, name, hook_script=hook_script)))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.cleanUp()
+        super().tearDownClass()

@@ -24,7 +24,6 @@ import uuid
 
 import fixtures
 import oslo_messaging as messaging
-import testtools
 
 from nova_miglock import lock
 from nova_miglock import manager as lock_manager
@@ -42,20 +41,9 @@ LIMITS = lock.HoldLimits(max_lease=3600, max_hold=86400,
 
 
 @unittest.skipIf(MISSING, MISSING)
-class HostAgentTest(testtools.TestCase):
+class HostAgentTest(lab.LabTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.lab = fixtures.Fixture()
-        cls.lab.setUp()
-        base = cls.lab.useFixture(fixtures.TempDir()).path
-        cls.daemon = cls.lab.useFixture(lab.LibvirtDaemon(base, 'host'))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.cleanUp()
-        super().tearDownClass()
+    DAEMONS = {'daemon': None}
 
     def setUp(self):
         super().setUp()

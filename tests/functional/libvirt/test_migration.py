@@ -19,9 +19,6 @@ domain's lock is written by the host agent's writer, as in production.
 import datetime
 import unittest
 
-import fixtures
-import testtools
-
 from nova_miglock.hypervisor import domain_xml
 from nova_miglock.manage import hook as hook_installer
 from tests.functional.libvirt import lab
@@ -44,30 +41,21 @@ def lock_data(instance_uuid, state='locked', lease_seconds=600,
 
 
 @unittest.skipIf(MISSING, MISSING)
-class HookMigrationTest(testtools.TestCase):
+class HookMigrationTest(lab.LabTestCase):
     """Live migrations between two real daemons.
 
-    The daemons are shared by the tests; each test starts a domain of its
-    own, and every domain is destroyed after each test.
+    Each test starts a domain of its own on ``src``; ``dst`` has the hook.
     """
+
+    DAEMONS = {'src': None,
+               'dst': lambda hooks: hook_installer.install(hooks,
+                                                           clock_skew=5)}
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.lab = fixtures.Fixture()
-        cls.lab.setUp()
-        base = cls.lab.useFixture(fixtures.TempDir()).path
-        cls.src = cls.lab.useFixture(lab.LibvirtDaemon(base, 'src'))
-        cls.dst = cls.lab.useFixture(lab.LibvirtDaemon(
-            base, 'dst', hook_script=lambda hooks: hook_installer.install(
-                hooks, clock_skew=5)))
         cls.src_conn = cls.src.connect()
         cls.dst_conn = cls.dst.connect()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.cleanUp()
-        super().tearDownClass()
 
     def setUp(self):
         super().setUp()
