@@ -18,9 +18,12 @@ Nova's API before it reaches any instance.
 
 from nova.api.validation.extra_specs import base
 
-GUEST_LOCK = 'miglock:guest_lock'
-MAX_LEASE = 'miglock:max_lease'
-STATIC = 'miglock:static'
+from nova_miglock import policy
+from nova_miglock import static_locks
+
+GUEST_LOCK = policy.GUEST_LOCK_SPEC
+MAX_LEASE = policy.MAX_LEASE_SPEC
+STATIC = static_locks.FLAVOR_SPEC
 
 EXTRA_SPEC_VALIDATORS = [
     base.ExtraSpecValidator(

@@ -31,7 +31,6 @@ _ENFORCER_LOCK = threading.Lock()
 GUEST_LOCK_SPEC = 'miglock:guest_lock'
 MAX_LEASE_SPEC = 'miglock:max_lease'
 ALLOWED = 'allowed'
-FORBIDDEN = 'forbidden'
 
 
 def check_guest_may_lock(conf, extra_specs):

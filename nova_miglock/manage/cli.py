@@ -26,6 +26,7 @@ from nova_miglock import config
 from nova_miglock import lock
 from nova_miglock.manage import commands
 from nova_miglock import store as lock_store
+from nova_miglock import version
 
 PROG = 'nova-miglock-manage'
 EXIT_FAILED = 1
@@ -111,6 +112,9 @@ def build_parser():
                         'nova.conf and nova-miglock.conf from /etc/nova')
     parser.add_argument('--config-dir', action='append', metavar='DIR',
                         help='directory of *.conf files (repeatable)')
+    parser.add_argument('--version', action='version',
+                        version='%(prog)s ' + version.version_info.
+                        version_string())
     parser.add_argument('--store', metavar='URL',
                         help='lock store URL, overriding '
                         '[miglock_store]/connection')

@@ -521,17 +521,6 @@ class SQLLockStore(base.LockStore):
         with self._read() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
-    def active_holds(self, *, project_id=None, instance_uuid=None):
-        """Every unexpired hold (for accounting of periods still open)."""
-        holds = models.holds
-        query = sa.select(holds).where(holds.c.expires_at > engine.db_now())
-        if project_id is not None:
-            query = query.where(holds.c.project_id == project_id)
-        if instance_uuid is not None:
-            query = query.where(holds.c.instance_uuid == instance_uuid)
-        with self._read() as conn:
-            return [queries.hold_from(r._mapping) for r in conn.execute(query)]
-
     def get_quota(self, project_id):
         with self._read() as conn:
             return quota.effective_limits(quota.read_row(conn, project_id),
