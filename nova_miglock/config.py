@@ -54,5 +54,6 @@ def parse(config_files=None, config_dirs=None, args=None):
     CONF(cli, project=PROJECT, prog=PROG,
          default_config_files=None if config_files else
          default_config_files())
+    miglock_conf.check(CONF)
     logging.setup(CONF, PROG)
     return CONF

@@ -25,6 +25,9 @@ class LockFilter:
     """
 
     def __init__(self, application, conf=CONF, manager=None):
+        # A bad option stops Nova's API from loading, with its name, rather
+        # than failing requests later.
+        miglock_conf.check(conf)
         self.application = application
         self._conf = conf
         self._manager = manager or lock_manager.LockManager(conf)

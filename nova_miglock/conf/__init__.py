@@ -39,4 +39,28 @@ def register_opts(conf):
         module.register_opts(conf)
 
 
+def check(conf):
+    """Read every option of ours once, so a bad value fails at start-up.
+
+    oslo.config only validates a value when it is first read; without this
+    a typo in nova.conf would surface as a failed request much later.
+
+    :raises cfg.ConfigFileValueError: naming every bad option.
+    """
+    problems = []
+    for module in _MODULES:
+        for group, opts in module.list_opts():
+            for opt in opts:
+                try:
+                    getattr(conf[group.name], opt.dest)
+                except cfg.NoSuchOptError:
+                    continue  # an auth plugin's option, loaded on demand
+                except (cfg.ConfigFileValueError, ValueError) as exc:
+                    problems.append('[%s] %s: %s' % (group.name, opt.dest,
+                                                     exc))
+    if problems:
+        raise cfg.ConfigFileValueError('invalid nova-miglock options: %s'
+                                       % '; '.join(problems))
+
+
 register_opts(CONF)

@@ -180,6 +180,16 @@ def build_parser():
               'record expired holds in the ledger and drop them')
     cmd.add_argument('--limit', type=_positive, default=1000)
 
+    lg = areas.add_parser('ledger', help='the audit ledger')
+    ledger_cmds = lg.add_subparsers(dest='command', metavar='COMMAND',
+                                    parser_class=_Parser)
+    ledger_cmds.required = True
+    cmd = add(ledger_cmds, 'purge', commands.ledger_purge,
+              'delete ledger events and closed tickets older than a date '
+              '(after billing has read them)')
+    cmd.add_argument('--before', type=_timestamp, required=True,
+                     help='UTC date or time, ISO 8601')
+
     qt = areas.add_parser('quota', help='lock quotas of projects')
     quota_cmds = qt.add_subparsers(dest='command', metavar='COMMAND',
                                    parser_class=_Parser)

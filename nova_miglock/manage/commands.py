@@ -181,6 +181,19 @@ def reap(store, args):
         print('Recorded %d expired hold(s).' % len(reaped))
 
 
+def ledger_purge(store, args):
+    if args.before >= store.now():
+        raise lock.InvalidRequest('--before must be in the past')
+    counts = store.purge(args.before)
+    if args.format == 'json':
+        output.emit_json(dict(counts, before=args.before))
+    else:
+        print('Deleted %(ledger)d ledger event(s) and %(tickets)d closed '
+              'ticket(s) older than %(before)s; usage before that time is '
+              'no longer reported.' % dict(counts, before=lock.isoformat(
+                  args.before)))
+
+
 def quota_show(store, args):
     limits = store.get_quota(args.project)
     if args.format == 'json':

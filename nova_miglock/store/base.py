@@ -165,6 +165,13 @@ class LockStore(metaclass=abc.ABCMeta):
         """Ledger rows (dicts) in time order."""
 
     @abc.abstractmethod
+    def purge(self, before):
+        """Delete ledger rows and closed tickets older than ``before``.
+
+        :returns: ``{'ledger': n, 'tickets': m}``.
+        """
+
+    @abc.abstractmethod
     def get_quota(self, project_id):
         """Effective quota of a project as ``{name: limit}`` (-1 = none)."""
 

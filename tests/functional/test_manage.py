@@ -93,6 +93,19 @@ def test_usage_reports_lock_seconds(url):
     assert item['lock_seconds'] >= 0 and 'proj' in data['projects']
 
 
+def test_ledger_purge_deletes_only_old_events(url):
+    _hold(url)
+    result = manage(url, 'ledger', 'purge', '--before', '2000-01-01')
+    assert result.returncode == 0
+    assert 'Deleted 0 ledger event(s)' in result.stdout
+    result = manage(url, 'ledger', 'purge', '--before', '2999-01-01')
+    assert result.returncode == 2
+    assert '--before must be in the past' in result.stderr
+    shown = json.loads(manage(url, 'lock', 'show', INSTANCE,
+                              '--format', 'json').stdout)
+    assert [e['event'] for e in shown['recent_events']] == ['acquire']
+
+
 def test_quota_set_and_show(url):
     assert manage(url, 'quota', 'set', 'proj', '--locked-instances',
                   '2').returncode == 0

@@ -35,6 +35,11 @@ class MigrationLockFilter(filters.BaseHostFilter):
     # One decision per request: the lock does not depend on the host.
     run_filter_once_per_request = True
 
+    def __init__(self):
+        super().__init__()
+        # A bad option stops the scheduler at start, naming it.
+        miglock_conf.check(CONF)
+
     def filter_all(self, filter_obj_list, spec_obj):
         # Nova hands a list; passing it back as is costs nothing per host.
         hosts = filter_obj_list

@@ -521,6 +521,16 @@ class SQLLockStore(base.LockStore):
         with self._read() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
+    def purge(self, before):
+        led, tickets = models.ledger, models.tickets
+        with self._write() as conn:
+            ledger = conn.execute(sa.delete(led).where(
+                led.c.at < before)).rowcount
+            closed = conn.execute(sa.delete(tickets).where(
+                tickets.c.closed_at.is_not(None),
+                tickets.c.closed_at < before)).rowcount
+        return {'ledger': ledger, 'tickets': closed}
+
     def get_quota(self, project_id):
         with self._read() as conn:
             return quota.effective_limits(quota.read_row(conn, project_id),

@@ -106,3 +106,14 @@ def test_static_locks_of_other_kinds_are_kept_on_update(store):
                                             static_locks=[], kinds=['tag'])
     assert changed and state.static_locks == (image,)
     assert state.locked
+
+
+def test_purge_drops_old_ledger_rows_and_closed_tickets_only(store, limits):
+    closed, still_open = new_uuid(), new_uuid()
+    open_ticket(store, closed)
+    store.close_ticket(closed, outcome='done')
+    open_ticket(store, still_open)
+    counts = store.purge(store.now())
+    assert counts == {'ledger': 3, 'tickets': 1}
+    assert store.ledger() == []
+    assert store.get_state(still_open).migrating
