@@ -148,7 +148,7 @@ def _sqlite_engine(url, conf):
         # snapshot, and every read of the store is a single statement
         # where consistency matters (get_state).
         if conn.get_execution_options().get(WRITE):
-            conn.exec_driver_sql('BEGIN IMMEDIATE')
+            conn.connection.driver_connection.execute('BEGIN IMMEDIATE')
 
     return engine
 

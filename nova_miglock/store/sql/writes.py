@@ -21,6 +21,7 @@ import functools
 import sqlalchemy as sa
 
 from nova_miglock import lock
+from nova_miglock.store.sql import direct
 from nova_miglock.store.sql import engine
 from nova_miglock.store.sql import models
 
@@ -28,9 +29,22 @@ _INSERT_INSTANCE = sa.insert(models.instances).values(
     instance_uuid=sa.bindparam('b_uuid'),
     project_id=sa.bindparam('b_project_id'), generation=0,
     charge_seconds=0.0, updated_at=engine.db_now())
-_INSERT_HOLD = sa.insert(models.holds)
-_INSERT_TICKET = sa.insert(models.tickets)
-_INSERT_LEDGER = sa.insert(models.ledger)
+
+
+def _insert(table, skip=()):
+    """INSERT of every column (bound as ``b_<name>``) but ``skip``."""
+    return sa.insert(table).values({
+        column.name: sa.bindparam('b_' + column.name)
+        for column in table.c if column.name not in skip})
+
+
+def _prefixed(values):
+    return {'b_' + name: value for name, value in values.items()}
+
+
+_INSERT_HOLD = _insert(models.holds)
+_INSERT_TICKET = _insert(models.tickets)
+_INSERT_LEDGER = _insert(models.ledger, skip=('id',))
 _DELETE_HOLD = sa.delete(models.holds).where(
     models.holds.c.instance_uuid == sa.bindparam('b_uuid'),
     models.holds.c.holder == sa.bindparam('b_holder'))
@@ -50,40 +64,47 @@ def _update_instance_statement(columns):
 
 
 def insert_instance(conn, instance_uuid, project_id):
-    conn.execute(_INSERT_INSTANCE, {'b_uuid': instance_uuid,
-                                    'b_project_id': project_id or ''})
+    direct.execute(conn, _INSERT_INSTANCE, {'b_uuid': instance_uuid,
+                                            'b_project_id': project_id or ''})
 
 
 def update_instance(conn, instance_uuid, **values):
-    params = {'b_' + name: value for name, value in values.items()}
+    params = _prefixed(values)
     params['b_uuid'] = instance_uuid
-    conn.execute(_update_instance_statement(tuple(sorted(values))), params)
+    direct.execute(conn, _update_instance_statement(tuple(sorted(values))),
+                   params)
+
+
+def _fields(item):
+    # dataclasses.asdict deep-copies every value; a lock op cannot afford it
+    return {field.name: getattr(item, field.name)
+            for field in dataclasses.fields(item)}
 
 
 def insert_hold(conn, hold):
-    conn.execute(_INSERT_HOLD, dataclasses.asdict(hold))
+    direct.execute(conn, _INSERT_HOLD, _prefixed(_fields(hold)))
 
 
 def update_hold(conn, hold):
     params = {'b_' + name: getattr(hold, name) for name in _HOLD_COLUMNS}
     params.update(b_uuid=hold.instance_uuid, b_holder=hold.holder)
-    conn.execute(_UPDATE_HOLD, params)
+    direct.execute(conn, _UPDATE_HOLD, params)
 
 
 def delete_hold(conn, hold):
-    conn.execute(_DELETE_HOLD, {'b_uuid': hold.instance_uuid,
-                                'b_holder': hold.holder})
+    direct.execute(conn, _DELETE_HOLD, {'b_uuid': hold.instance_uuid,
+                                        'b_holder': hold.holder})
 
 
 def insert_ticket(conn, ticket, project_id):
-    conn.execute(_INSERT_TICKET, dict(dataclasses.asdict(ticket),
-                                      project_id=project_id))
+    direct.execute(conn, _INSERT_TICKET, _prefixed(dict(
+        _fields(ticket), project_id=project_id)))
 
 
 def record(conn, *, at, event, instance_uuid, project_id, hold=None,
            reason='', actor='', expires_at=None):
     """Append one event to the ledger."""
-    conn.execute(_INSERT_LEDGER, {
+    direct.execute(conn, _INSERT_LEDGER, _prefixed({
         'at': at, 'event': event, 'instance_uuid': instance_uuid,
         'project_id': project_id,
         'holder': hold.holder if hold else None,
@@ -91,4 +112,4 @@ def record(conn, *, at, event, instance_uuid, project_id, hold=None,
         'acquired_at': hold.acquired_at if hold else None,
         'expires_at': expires_at or (hold.expires_at if hold else None),
         'reason': (reason or '')[:lock.MAX_REASON_LENGTH],
-        'actor': (actor or '')[:255]})
+        'actor': (actor or '')[:255]}))

