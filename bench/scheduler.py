@@ -42,7 +42,6 @@ from nova import context as nova_context  # noqa: E402
 from nova import objects  # noqa: E402
 from nova.scheduler import filters as nova_filters  # noqa: E402
 from nova.scheduler import host_manager  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
 
 from nova_miglock.scheduler.filters import migration_lock  # noqa: E402
 from tests.functional.nova import base  # noqa: E402
@@ -108,10 +107,7 @@ class SchedulerBenchmark(base.NovaTestCase):
                   'pass-all': without + [PassAllFilter()],
                   'with': without + [migration_lock.MigrationLockFilter()]}
         spec = move_request(nova_context.get_admin_context())
-        queries = []
-        sa.event.listen(
-            self.store.sql_engine, 'before_cursor_execute',
-            lambda *args: queries.append(args[2]))
+        queries = self.count_store_queries()
         print('\nfilters: %s (+ MigrationLockFilter); store: SQLite; '
               'fastest of %d alternating runs; noise = the largest '
               'relative standard deviation' % (', '.join(

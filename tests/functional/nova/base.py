@@ -29,11 +29,13 @@ from nova.tests.fixtures import notifications as nova_notifications
 from nova.tests.functional import fixtures as func_fixtures
 from nova.tests.functional import integrated_helpers
 from oslo_messaging.notify import _impl_test as test_notifications
+import sqlalchemy as sa
 
 from nova_miglock import listener
 from nova_miglock import manager as lock_manager
 from nova_miglock import notifications
 from nova_miglock import store as lock_store
+from nova_miglock.store.sql import direct
 from nova_miglock.store.sql import driver
 from nova_miglock.store.sql import migration
 from tests.functional.nova import paste
@@ -159,6 +161,28 @@ class NovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
         store = lock_store.get_store()
         migration.sync(store)
         return store
+
+    def count_store_queries(self):
+        """Every statement sent to the store, by either execution path."""
+        statements = []
+
+        def count(conn, cursor, statement, *args):
+            if statement.split()[0].upper() not in ('BEGIN', 'COMMIT'):
+                statements.append(statement)
+
+        sa.event.listen(self.store.sql_engine, 'before_cursor_execute',
+                        count)
+        self.addCleanup(sa.event.remove, self.store.sql_engine,
+                        'before_cursor_execute', count)
+        run = direct._Prepared.run
+
+        def counted_run(prepared, driver_connection, params):
+            statements.append(prepared.sql)
+            return run(prepared, driver_connection, params)
+
+        self.stub_out('nova_miglock.store.sql.direct._Prepared.run',
+                      counted_run)
+        return statements
 
     def boot(self, **kwargs):
         """Boot a server and wait until it is ACTIVE."""

@@ -168,20 +168,6 @@ class FilterAloneTest(base.NovaTestCase):
         from nova_miglock import policy
         return policy.hold_limits(base.CONF)[0]
 
-    def count_store_queries(self):
-        import sqlalchemy as sa
-        statements = []
-
-        def count(conn, cursor, statement, *args):
-            if statement.split()[0].upper() not in ('BEGIN', 'COMMIT'):
-                statements.append(statement)
-
-        sa.event.listen(self.store.sql_engine, 'before_cursor_execute',
-                        count)
-        self.addCleanup(sa.event.remove, self.store.sql_engine,
-                        'before_cursor_execute', count)
-        return statements
-
     def assertStaysOnHost1(self):
         self._wait_for_migration_status(self.server, ['error'])
         server = self._wait_for_state_change(self.server, 'ACTIVE')
