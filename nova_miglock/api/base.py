@@ -9,9 +9,12 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""What our three paste filters share: construction and the paste hook."""
+"""What our three paste filters share: construction, paste hook, bodies."""
+
+import json
 
 from nova_miglock import conf as miglock_conf
+from nova_miglock import lock
 from nova_miglock import manager as lock_manager
 
 CONF = miglock_conf.CONF
@@ -38,3 +41,25 @@ class LockFilter:
         def _filter(application):
             return cls(application)
         return _filter
+
+
+def json_object(raw, allowed):
+    """The request body (bytes) as a JSON object with only ``allowed`` keys.
+
+    An empty body is an empty object.
+
+    :raises InvalidRequest: not JSON, not an object, or an unknown key.
+    """
+    if not raw.strip():
+        return {}
+    try:
+        fields = json.loads(raw.decode('utf-8'))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise lock.InvalidRequest('request body is not JSON: %s' % exc)
+    if not isinstance(fields, dict):
+        raise lock.InvalidRequest('request body must be a JSON object')
+    unknown = set(fields) - allowed
+    if unknown:
+        raise lock.InvalidRequest('unknown field(s) %s; expected %s' % (
+            ', '.join(sorted(unknown)), ', '.join(sorted(allowed))))
+    return fields

@@ -25,8 +25,6 @@ DELETE   /openstack/miglock/holds/NAME   release (idempotent, 204)
 =======  ==============================  ===================================
 """
 
-import json
-
 from oslo_log import log as logging
 import webob
 import webob.dec
@@ -174,7 +172,7 @@ class MigrationLockMetadata(base.LockFilter):
             extra_specs=extra_specs, static_locks=found)
 
     def _put(self, target, holder, raw):
-        fields = _parse_hold_body(raw)
+        fields = base.json_object(raw, HOLD_FIELDS)
         grant = self._manager.acquire(
             target, holder, source=lock.SOURCE_GUEST,
             lease_seconds=fields.get('lease_seconds'),
@@ -196,19 +194,3 @@ class MigrationLockMetadata(base.LockFilter):
                           'max_hold': limits.max_hold,
                           'default_lease': self._conf.miglock.default_lease}
         return body
-
-
-def _parse_hold_body(raw):
-    if not raw.strip():
-        return {}
-    try:
-        fields = json.loads(raw.decode('utf-8'))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise lock.InvalidRequest('request body is not JSON: %s' % exc)
-    if not isinstance(fields, dict):
-        raise lock.InvalidRequest('request body must be a JSON object')
-    unknown = set(fields) - HOLD_FIELDS
-    if unknown:
-        raise lock.InvalidRequest('unknown field(s) %s; expected %s' % (
-            ', '.join(sorted(unknown)), ', '.join(sorted(HOLD_FIELDS))))
-    return fields

@@ -29,7 +29,6 @@ A member's hold has the source ``tenant``, an admin's ``operator``; each can
 release only its own source's holds; breaking is for operators.
 """
 
-import json
 import re
 
 from oslo_log import log as logging
@@ -55,20 +54,6 @@ HOLD_PATH = re.compile(r'^/holds/(?P<holder>[^/]+)/?$')
 HOLD_FIELDS = frozenset(['lease_seconds', 'reason', 'wait'])
 ACTIONS = {'break': frozenset(['reason', 'holder']),
            'exempt': frozenset(['reason', 'seconds'])}
-
-
-def _fields(req, allowed):
-    try:
-        body = json.loads(req.body or b'{}')
-    except ValueError as exc:
-        raise lock.InvalidRequest('request body is not JSON: %s' % exc)
-    if not isinstance(body, dict):
-        raise lock.InvalidRequest('request body must be a JSON object')
-    unknown = set(body) - allowed
-    if unknown:
-        raise lock.InvalidRequest('unknown field(s) %s; expected %s' % (
-            ', '.join(sorted(unknown)), ', '.join(sorted(allowed))))
-    return body
 
 
 class MigrationLockServers(base.LockFilter):
@@ -115,7 +100,7 @@ class MigrationLockServers(base.LockFilter):
             self._manager.release(target, holder, source=source, actor=actor)
             return responses.json_response(204)
         policy.authorize(context, policies.HOLD, scope)
-        fields = _fields(req, HOLD_FIELDS)
+        fields = base.json_object(req.body, HOLD_FIELDS)
         grant = self._manager.acquire(
             target, holder, source=source,
             lease_seconds=fields.get('lease_seconds'),
@@ -124,7 +109,7 @@ class MigrationLockServers(base.LockFilter):
         return responses.json_response(200, {'hold': grant.to_dict()})
 
     def _action(self, req, context, target, scope):
-        body = _fields(req, frozenset(ACTIONS))
+        body = base.json_object(req.body, frozenset(ACTIONS))
         if len(body) != 1 or not isinstance(next(iter(body.values())),
                                             dict):
             raise lock.InvalidRequest('give exactly one action: {"break": '
