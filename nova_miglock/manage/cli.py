@@ -122,25 +122,27 @@ def build_parser():
                                   parser_class=_Parser)
     areas.required = True
 
+    def area(name, help_text):
+        """A command group, e.g. "lock", whose commands follow."""
+        group = areas.add_parser(name, help=help_text)
+        group_commands = group.add_subparsers(
+            dest='command', metavar='COMMAND', parser_class=_Parser)
+        group_commands.required = True
+        return group_commands
+
     def add(area, name, func, help_text):
         command = area.add_parser(name, parents=[common], help=help_text,
                                   description=help_text)
         command.set_defaults(func=func)
         return command
 
-    db = areas.add_parser('db', help='schema of the lock store')
-    db_cmds = db.add_subparsers(dest='command', metavar='COMMAND',
-                                parser_class=_Parser)
-    db_cmds.required = True
+    db_cmds = area('db', 'schema of the lock store')
     add(db_cmds, 'sync', commands.db_sync,
         'create or upgrade the lock store schema')
     add(db_cmds, 'version', commands.db_version,
         'show the schema revision (exit 3 if not current)')
 
-    lk = areas.add_parser('lock', help='holds and locks of instances')
-    lock_cmds = lk.add_subparsers(dest='command', metavar='COMMAND',
-                                  parser_class=_Parser)
-    lock_cmds.required = True
+    lock_cmds = area('lock', 'holds and locks of instances')
     cmd = add(lock_cmds, 'list', commands.lock_list,
               'list locked and migrating instances')
     cmd.add_argument('--project', help='only this project')
@@ -180,20 +182,14 @@ def build_parser():
               'record expired holds in the ledger and drop them')
     cmd.add_argument('--limit', type=_positive, default=1000)
 
-    lg = areas.add_parser('ledger', help='the audit ledger')
-    ledger_cmds = lg.add_subparsers(dest='command', metavar='COMMAND',
-                                    parser_class=_Parser)
-    ledger_cmds.required = True
+    ledger_cmds = area('ledger', 'the audit ledger')
     cmd = add(ledger_cmds, 'purge', commands.ledger_purge,
               'delete ledger events and closed tickets older than a date '
               '(after billing has read them)')
     cmd.add_argument('--before', type=_timestamp, required=True,
                      help='UTC date or time, ISO 8601')
 
-    qt = areas.add_parser('quota', help='lock quotas of projects')
-    quota_cmds = qt.add_subparsers(dest='command', metavar='COMMAND',
-                                   parser_class=_Parser)
-    quota_cmds.required = True
+    quota_cmds = area('quota', 'lock quotas of projects')
     cmd = add(quota_cmds, 'show', commands.quota_show,
               "show a project's effective quota")
     cmd.add_argument('project')
@@ -207,11 +203,7 @@ def build_parser():
                      help='lock-seconds per UTC day (-1: unlimited, '
                      '"default": configured default)')
 
-    tk = areas.add_parser('ticket', help='admitted moves (migration '
-                          'tickets)')
-    ticket_cmds = tk.add_subparsers(dest='command', metavar='COMMAND',
-                                    parser_class=_Parser)
-    ticket_cmds.required = True
+    ticket_cmds = area('ticket', 'admitted moves (migration tickets)')
     cmd = add(ticket_cmds, 'list', commands.ticket_list,
               'list open migration tickets')
     cmd.add_argument('--overdue', action='store_true',
@@ -239,10 +231,7 @@ def build_parser():
     cmd.add_argument('--no-scheduler', action='store_true',
                      help='leave [filter_scheduler] alone')
 
-    hk = areas.add_parser('hook', help='the libvirt hook on compute hosts')
-    hook_cmds = hk.add_subparsers(dest='command', metavar='COMMAND',
-                                  parser_class=_Parser)
-    hook_cmds.required = True
+    hook_cmds = area('hook', 'the libvirt hook on compute hosts')
     for name, func, text in (
             ('install', commands.hook_install,
              'install the hook as hooks/<driver>.d/50-nova-miglock and '
@@ -260,10 +249,7 @@ def build_parser():
         cmd.add_argument('--no-reload', action='store_true',
                          help='do not reload libvirtd')
 
-    gt = areas.add_parser('guest', help='installing the guest agent')
-    guest_cmds = gt.add_subparsers(dest='command', metavar='COMMAND',
-                                   parser_class=_Parser)
-    guest_cmds.required = True
+    guest_cmds = area('guest', 'installing the guest agent')
     cmd = add(guest_cmds, 'cloud-config', commands.guest_cloud_config,
               'print user data that installs the miglock agent in a guest')
     cmd.add_argument('--endpoint', help='metadata URL, if not the usual '
