@@ -110,6 +110,7 @@ class NovaEndpoint:
     def _mirror(self, instance_uuid, data):
         target = lock_manager.Target(
             instance_uuid=instance_uuid, project_id=data.get('tenant_id'),
+            host=data.get('host'),
             static_locks=static_locks.from_payload(self._conf, {
                 'tags': data.get('tags'), 'metadata': data.get('metadata'),
                 'flavor': data.get('flavor') or {}}))

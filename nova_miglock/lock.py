@@ -281,6 +281,10 @@ class LockState:
     migration_requested_at: datetime.datetime = None
     generation: int = 0
     static_exempt_until: datetime.datetime = None
+    # The compute host Nova has the instance on, as last read from Nova;
+    # None when unknown (never seen, or moved since). Not in to_dict():
+    # like Nova, tenants and guests are not told host names.
+    host: str = None
 
     @property
     def static_exempt(self):

@@ -36,6 +36,9 @@ class Target:
     project_id: str
     extra_specs: dict = dataclasses.field(default_factory=dict)
     static_locks: tuple = ()
+    # The compute host, when read fresh from Nova's database (see
+    # LockState.host); None leaves the recorded host as it is.
+    host: str = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,7 +113,8 @@ class LockManager:
         hold, state = self.store.acquire(
             target.instance_uuid, holder, project_id=target.project_id,
             source=source, lease_seconds=lease_seconds, reason=reason,
-            limits=limits, actor=actor, wait=wait, renew_only=renew_only)
+            limits=limits, actor=actor, wait=wait, renew_only=renew_only,
+            host=target.host)
         grant = Grant(hold=hold, requested_seconds=lease_seconds,
                       state=dataclasses.replace(
                           state, static_locks=target.static_locks))
@@ -152,7 +156,8 @@ class LockManager:
             ticket, state = self.store.open_ticket(
                 target.instance_uuid, project_id=target.project_id,
                 kind=kind, request_id=request_id,
-                static_locks=target.static_locks, actor=actor)
+                static_locks=target.static_locks, actor=actor,
+                host=target.host)
         except lock.InstanceLocked as exc:
             self._notifier.move_changed(lock.EVENT_MOVE_REFUSED,
                                         exc.details['state'], kind,
@@ -172,7 +177,7 @@ class LockManager:
         ticket, state, ended = self.store.admit_evacuation(
             target.instance_uuid, project_id=target.project_id,
             request_id=request_id, static_locks=target.static_locks,
-            actor=actor)
+            actor=actor, host=target.host)
         for hold in ended:
             LOG.warning('Evacuation of %(instance)s ended the migration '
                         'lock of %(holder)s',
@@ -185,10 +190,14 @@ class LockManager:
         return ticket
 
     def end_move(self, instance_uuid, *, outcome, ticket_id=None,
-                 actor=None):
-        """Close the instance's open ticket (idempotent)."""
+                 actor=None, host=None):
+        """Close the instance's open ticket (idempotent).
+
+        ``host``: where Nova has the instance now, if the caller knows.
+        """
         ticket, state = self.store.close_ticket(
-            instance_uuid, outcome=outcome, ticket_id=ticket_id, actor=actor)
+            instance_uuid, outcome=outcome, ticket_id=ticket_id, actor=actor,
+            host=host)
         if ticket is not None:
             self._notifier.move_changed(lock.EVENT_MOVE_ENDED, state,
                                         ticket.kind, ticket=ticket,
@@ -249,7 +258,8 @@ class LockManager:
         """
         state, changed = self.store.set_static_locks(
             target.instance_uuid, project_id=target.project_id,
-            static_locks=target.static_locks, kinds=kinds)
+            static_locks=target.static_locks, kinds=kinds,
+            host=target.host)
         if changed:
             self._notifier.static_changed(state)
         return state

@@ -69,6 +69,7 @@ def lock_payload(state):
         'static_exempt_until': lock.isoformat(
             state.static_exempt_until if state.static_exempt else None),
         'generation': state.generation,
+        'host': state.host,
         'at': lock.isoformat(state.now),
     }
 

@@ -110,9 +110,11 @@ class MigrationLockGate(base.LockFilter):
             return self._store_down(req, exc, action, instance)
         response = req.get_response(self.application)
         if response.status_int >= 300:
+            # Nothing moved: the instance is still on its host.
             self._manager.end_move(
                 instance.uuid, ticket_id=ticket.ticket_id, actor=actor,
-                outcome='rejected-%d' % response.status_int)
+                outcome='rejected-%d' % response.status_int,
+                host=instance.host)
         return response
 
     def _evacuation_breaks(self, context, instance):

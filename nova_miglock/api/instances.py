@@ -58,7 +58,8 @@ def target(conf, instance):
     return lock_manager.Target(
         instance_uuid=instance.uuid, project_id=instance.project_id,
         extra_specs=dict(instance.flavor.extra_specs or {}),
-        static_locks=static_locks.from_instance(conf, instance))
+        static_locks=static_locks.from_instance(conf, instance),
+        host=instance.host)
 
 
 def load_tags(instance_uuid):

@@ -50,12 +50,16 @@ class LockStore(metaclass=abc.ABCMeta):
     @abc.abstractmethod
     def try_acquire(self, instance_uuid, holder, *, project_id, source,
                     lease_seconds, reason, limits, actor=None,
-                    renew_only=False):
+                    renew_only=False, host=None):
         """Grant or renew one holder's hold, without waiting (trylock).
 
         With ``renew_only``, a hold that is no longer active (expired or
         broken) is not taken again: NotHeld is raised instead, so a holder
         learns it lost the lock rather than silently re-taking it.
+
+        ``host`` (here and in the other writes) is the compute host Nova has
+        the instance on, from a fresh read of Nova; when given it is
+        recorded, when None the recorded host is kept.
 
         :returns: ``(hold, state)``, the hold as granted (its lease may be
             cut by ``max_hold``) and the instance's state after the change.
@@ -77,7 +81,7 @@ class LockStore(metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def open_ticket(self, instance_uuid, *, project_id, kind, request_id,
-                    static_locks, actor=None):
+                    static_locks, actor=None, host=None):
         """Admit a move if the instance is not locked.
 
         ``static_locks`` are the instance's static locks as the caller just
@@ -92,7 +96,7 @@ class LockStore(metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def admit_evacuation(self, instance_uuid, *, project_id, request_id,
-                         static_locks, actor=None):
+                         static_locks, actor=None, host=None):
         """Admit an evacuation whatever the locks.
 
         Every active hold ends (``evacuated``) and the ticket opens in one
@@ -104,8 +108,11 @@ class LockStore(metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def close_ticket(self, instance_uuid, *, outcome, ticket_id=None,
-                     actor=None):
+                     actor=None, host=None):
         """End the open move of an instance. Idempotent.
+
+        The recorded host becomes ``host``: where Nova has the instance
+        after the move, or None (unknown) when the caller cannot tell.
 
         :returns: ``(closed_ticket_or_None, state)``.
         """
@@ -130,8 +137,11 @@ class LockStore(metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def set_static_locks(self, instance_uuid, *, project_id, static_locks,
-                         kinds):
+                         kinds, host=None):
         """Remember the static locks of the given kinds, keeping others.
+
+        ``host`` comes from a notification, which may predate a move: it
+        fills an unknown host and never replaces a known one.
 
         :returns: ``(state, changed)``.
         """
@@ -141,8 +151,20 @@ class LockStore(metaclass=abc.ABCMeta):
         """Read one instance's state in a single query (no lock taken)."""
 
     @abc.abstractmethod
-    def list_states(self, *, project_id=None, locked_only=True, limit=None):
-        """Read the states of many instances."""
+    def get_states(self, instance_uuids):
+        """Read the states of many instances, in the order given.
+
+        An instance the store has never seen comes back unlocked.
+        """
+
+    @abc.abstractmethod
+    def list_states(self, *, project_id=None, locked_only=True, limit=None,
+                    host=None):
+        """Read the states of many instances (of one host, if given).
+
+        ``host`` is the compute host Nova has the instance on, as the store
+        last learnt it (``LockState.host``).
+        """
 
     @abc.abstractmethod
     def reap(self, *, limit=1000):

@@ -102,12 +102,20 @@ class SQLLockStore(base.LockStore):
 
     # -- helpers used inside one write transaction --------------------------
 
-    def _lock_or_create(self, conn, instance_uuid, project_id):
+    def _lock_or_create(self, conn, instance_uuid, project_id, host=None):
+        """Lock the instance's row, creating it if needed.
+
+        ``host``, when given, is where Nova has the instance according to a
+        fresh read of Nova's database; it replaces what the row says.
+        """
         row = queries.lock_instance(conn, instance_uuid)
         if row is None:
             # A concurrent creator makes this raise DBDuplicateEntry and the
             # operation is retried from the start.
-            writes.insert_instance(conn, instance_uuid, project_id)
+            writes.insert_instance(conn, instance_uuid, project_id, host)
+            row = queries.lock_instance(conn, instance_uuid)
+        elif host is not None and row.host != host:
+            writes.update_instance(conn, instance_uuid, host=host)
             row = queries.lock_instance(conn, instance_uuid)
         return row
 
@@ -130,9 +138,9 @@ class SQLLockStore(base.LockStore):
     @_retry_on_conflict
     def try_acquire(self, instance_uuid, holder, *, project_id, source,
                     lease_seconds, reason, limits, actor=None,
-                    renew_only=False):
+                    renew_only=False, host=None):
         with self._write() as conn:
-            row = self._lock_or_create(conn, instance_uuid, project_id)
+            row = self._lock_or_create(conn, instance_uuid, project_id, host)
             snap = queries.snapshot(conn, instance_uuid,
                                     row.project_id or project_id)
             now = snap.now
@@ -321,10 +329,11 @@ class SQLLockStore(base.LockStore):
 
     @_retry_on_conflict
     def open_ticket(self, instance_uuid, *, project_id, kind, request_id,
-                    static_locks, actor=None):
+                    static_locks, actor=None, host=None):
         static_locks = tuple(static_locks)
         with self._write() as conn:
-            row, snap = self._lock_for_move(conn, instance_uuid, project_id)
+            row, snap = self._lock_for_move(conn, instance_uuid, project_id,
+                                            host)
             now = snap.now
             active = [h for h in snap.holds.values() if h.is_active(now)]
             static_text = queries.static_locks_to_text(static_locks)
@@ -350,10 +359,11 @@ class SQLLockStore(base.LockStore):
 
     @_retry_on_conflict
     def admit_evacuation(self, instance_uuid, *, project_id, request_id,
-                         static_locks, actor=None):
+                         static_locks, actor=None, host=None):
         static_text = queries.static_locks_to_text(tuple(static_locks))
         with self._write() as conn:
-            row, snap = self._lock_for_move(conn, instance_uuid, project_id)
+            row, snap = self._lock_for_move(conn, instance_uuid, project_id,
+                                            host)
             now = snap.now
             ended = self._delete_holds(
                 conn, row, now, list(snap.holds.values()),
@@ -369,8 +379,8 @@ class SQLLockStore(base.LockStore):
                                         request_id, static_text, actor)
         return ticket, state, ended
 
-    def _lock_for_move(self, conn, instance_uuid, project_id):
-        row = self._lock_or_create(conn, instance_uuid, project_id)
+    def _lock_for_move(self, conn, instance_uuid, project_id, host=None):
+        row = self._lock_or_create(conn, instance_uuid, project_id, host)
         snap = queries.snapshot(conn, instance_uuid, row.project_id)
         if row.ticket_id:
             raise lock.MigrationInProgress(
@@ -401,7 +411,7 @@ class SQLLockStore(base.LockStore):
 
     @_retry_on_conflict
     def close_ticket(self, instance_uuid, *, outcome, ticket_id=None,
-                     actor=None):
+                     actor=None, host=None):
         with self._write() as conn:
             row = queries.lock_instance(conn, instance_uuid)
             if row is None or not row.ticket_id or (
@@ -415,13 +425,17 @@ class SQLLockStore(base.LockStore):
             ticket_row = conn.execute(sa.select(tickets).where(
                 tickets.c.ticket_id == row.ticket_id)).one()
             generation = row.generation + 1
+            # After a move Nova may have the instance elsewhere: the host is
+            # unknown until Nova names it again (``host``, when the caller
+            # read it from Nova after the move ended).
             writes.update_instance(
-                conn, row.instance_uuid, ticket_id=None,
+                conn, row.instance_uuid, ticket_id=None, host=host,
                 generation=generation, updated_at=snap.now)
             self._record(conn, at=snap.now, event=lock.EVENT_MOVE_ENDED,
                          row=row, reason=outcome, actor=actor or '')
             state = self._state(row, snap.now, list(snap.holds.values()),
-                                ticket_id=None, generation=generation)
+                                ticket_id=None, generation=generation,
+                                host=host)
         return queries.ticket_from(ticket_row._mapping), state
 
     @_retry_on_conflict
@@ -469,7 +483,7 @@ class SQLLockStore(base.LockStore):
 
     @_retry_on_conflict
     def set_static_locks(self, instance_uuid, *, project_id, static_locks,
-                         kinds):
+                         kinds, host=None):
         kinds = set(kinds)
         with self._write() as conn:
             if static_locks:
@@ -485,13 +499,18 @@ class SQLLockStore(base.LockStore):
                                          if s.kind in kinds},
                             key=lambda s: (s.kind, s.name))
             text = queries.static_locks_to_text(merged)
-            changed = text != (row.static_locks or '[]')
-            if changed:
+            changes = {}
+            if text != (row.static_locks or '[]'):
+                changes['static_locks'] = text
+            # A notification may be older than a move that ended since:
+            # it only fills a host that is unknown, never replaces one.
+            if host and row.host is None and not row.ticket_id:
+                changes['host'] = host
+            if changes:
                 writes.update_instance(
-                    conn, row.instance_uuid, static_locks=text,
-                    generation=row.generation + 1,
-                    updated_at=queries.read_now(conn))
-        return self.get_state(instance_uuid), changed
+                    conn, row.instance_uuid, generation=row.generation + 1,
+                    updated_at=queries.read_now(conn), **changes)
+        return self.get_state(instance_uuid), bool(changes)
 
     # -- reads --------------------------------------------------------------
 
@@ -499,10 +518,16 @@ class SQLLockStore(base.LockStore):
         with self._read() as conn:
             return queries.read_state(conn, instance_uuid)
 
-    def list_states(self, *, project_id=None, locked_only=True, limit=None):
+    def list_states(self, *, project_id=None, locked_only=True, limit=None,
+                    host=None):
         with self._read() as conn:
             return queries.list_states(conn, project_id=project_id,
-                                       locked_only=locked_only, limit=limit)
+                                       locked_only=locked_only, limit=limit,
+                                       host=host)
+
+    def get_states(self, instance_uuids):
+        with self._read() as conn:
+            return queries.get_states(conn, list(instance_uuids))
 
     def ledger(self, *, instance_uuid=None, project_id=None, since=None,
                until=None, limit=None):

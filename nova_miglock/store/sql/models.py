@@ -52,8 +52,12 @@ instances = sa.Table(
     sa.Column('charge_day', sa.Date, nullable=True),
     sa.Column('charge_seconds', sa.Float, nullable=False),
     sa.Column('updated_at', DateTime, nullable=False),
+    # The compute host Nova has the instance on, as last read from Nova
+    # (NULL: unknown, e.g. after a move until Nova names the new host).
+    sa.Column('host', sa.String(255), nullable=True),
     sa.Index('ix_miglock_instances_project_locked', 'project_id',
              'locked_until'),
+    sa.Index('ix_miglock_instances_host', 'host'),
     sa.Index('ix_miglock_instances_project_day', 'project_id',
              'charge_day'),
     **_MYSQL)

@@ -150,20 +150,24 @@ def build_state(instance_uuid, now, row, holds, ticket=None):
         locked_until=row['locked_until'], locked_since=row['locked_since'],
         migration_requested_at=row['migration_requested_at'],
         generation=row['generation'],
-        static_exempt_until=row['static_exempt_until'])
+        static_exempt_until=row['static_exempt_until'],
+        host=row['host'])
 
 
 def read_now(conn):
     return conn.execute(sa.select(engine.db_now())).scalar_one()
 
 
-def list_states(conn, project_id=None, locked_only=True, limit=None):
+def list_states(conn, project_id=None, locked_only=True, limit=None,
+                host=None):
     inst = models.instances
     now = read_now(conn)
     query = sa.select(inst).order_by(inst.c.project_id,
                                      inst.c.instance_uuid)
     if project_id is not None:
         query = query.where(inst.c.project_id == project_id)
+    if host is not None:
+        query = query.where(inst.c.host == host)
     if locked_only:
         query = query.where(sa.or_(
             inst.c.locked_until > now, inst.c.ticket_id.is_not(None),
@@ -172,6 +176,29 @@ def list_states(conn, project_id=None, locked_only=True, limit=None):
     if limit:
         query = query.limit(limit)
     rows = [r._mapping for r in conn.execute(query)]
+    return _states_of(conn, now, rows)
+
+
+def get_states(conn, instance_uuids):
+    """The states of the given instances, in their order, in a few reads.
+
+    An instance the store has never seen is unlocked.
+    """
+    inst = models.instances
+    now = read_now(conn)
+    wanted = list(dict.fromkeys(instance_uuids))
+    found = {}
+    for start in range(0, len(wanted), _CHUNK):
+        for row in conn.execute(sa.select(inst).where(
+                inst.c.instance_uuid.in_(wanted[start:start + _CHUNK]))):
+            found[row.instance_uuid] = row._mapping
+    states = {state.instance_uuid: state
+              for state in _states_of(conn, now, list(found.values()))}
+    return [states.get(uuid) or build_state(uuid, now, None, [])
+            for uuid in instance_uuids]
+
+
+def _states_of(conn, now, rows):
     uuids = [r['instance_uuid'] for r in rows]
     holds_by, tickets_by = _holds_and_tickets(conn, uuids)
     return [build_state(r['instance_uuid'], now, r,
@@ -180,11 +207,15 @@ def list_states(conn, project_id=None, locked_only=True, limit=None):
             for r in rows]
 
 
+# Rows per IN (...) list: well under every engine's parameter limit.
+_CHUNK = 500
+
+
 def _holds_and_tickets(conn, uuids):
     holds_by = collections.defaultdict(list)
     tickets_by = {}
-    for start in range(0, len(uuids), 500):
-        chunk = uuids[start:start + 500]
+    for start in range(0, len(uuids), _CHUNK):
+        chunk = uuids[start:start + _CHUNK]
         for row in conn.execute(sa.select(models.holds).where(
                 models.holds.c.instance_uuid.in_(chunk))):
             holds_by[row.instance_uuid].append(hold_from(row._mapping))

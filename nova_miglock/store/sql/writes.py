@@ -27,8 +27,8 @@ from nova_miglock.store.sql import models
 
 _INSERT_INSTANCE = sa.insert(models.instances).values(
     instance_uuid=sa.bindparam('b_uuid'),
-    project_id=sa.bindparam('b_project_id'), generation=0,
-    charge_seconds=0.0, updated_at=engine.db_now())
+    project_id=sa.bindparam('b_project_id'), host=sa.bindparam('b_host'),
+    generation=0, charge_seconds=0.0, updated_at=engine.db_now())
 
 
 def _insert(table, skip=()):
@@ -63,9 +63,10 @@ def _update_instance_statement(columns):
             {name: sa.bindparam('b_' + name) for name in columns})
 
 
-def insert_instance(conn, instance_uuid, project_id):
+def insert_instance(conn, instance_uuid, project_id, host=None):
     direct.execute(conn, _INSERT_INSTANCE, {'b_uuid': instance_uuid,
-                                            'b_project_id': project_id or ''})
+                                            'b_project_id': project_id or '',
+                                            'b_host': host})
 
 
 def update_instance(conn, instance_uuid, **values):

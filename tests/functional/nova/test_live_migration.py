@@ -68,6 +68,9 @@ class LiveMigrationTest(base.NovaTestCase):
                                     '"checkpoint" until', 'lock break'))
         self.assertTrue(0 < int(error.response.headers['Retry-After']) <= 300)
         self.assertTrue(self.guest('GET').json['migration_requested'])
+        # The gate read the instance from Nova: the store knows its host.
+        self.assertEqual('host1', self.store.get_state(
+            self.server['id']).host)
         self.assertEqual(['miglock.move.refused'], [
             e for e, _p, _d in self.our_notifications(
                 'miglock.move.refused')])
