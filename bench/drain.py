@@ -1,0 +1,342 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Benchmark: draining a host with each planning strategy.
+
+Seeded synthetic clouds (heavy-tailed jobs, office-hour and nightly-batch
+arrivals, instances locked most of the time, static locks, guests that
+approve early when told, ``max_hold`` and ``min_unlocked_gap``) write three
+weeks of ledger; the history model is fitted on it; then one host is
+drained by every strategy in the same world (same seed, same guests),
+once with move requests (a notice to every guest at the start, leases
+capped at its ``not_before``) and once without. A recorded ledger (JSON
+lines, as the store exports it) is replayed the same way, without requests.
+The strategies see only what the store shows at the present.
+
+    python bench/drain.py [--seeds 3] [--samples 16] [--smoke]
+                          [--ledger FILE.jsonl] [--write-ledger FILE.jsonl]
+
+Ends with ``summary: makespan_p50_ratio=R refused_ratio=R
+prediction_error_p50=E``: probabilistic against naive, pooled over the
+default set (synthetic families, with and without requests).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import random
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from nova_miglock import accounting  # noqa: E402
+from nova_miglock.planning import model  # noqa: E402
+from nova_miglock.planning import planner  # noqa: E402
+from nova_miglock.planning import simulate  # noqa: E402
+from nova_miglock.planning import strategies  # noqa: E402
+from nova_miglock.planning import synthetic  # noqa: E402
+from nova_miglock.planning import timebins  # noqa: E402
+from nova_miglock.planning import world as world_mod  # noqa: E402
+
+K = synthetic.Kind
+KINDS = {
+    'quiet': K('quiet', 1.5, ('lognormal', 600, 1.0), office_factor=2),
+    'worker': K('worker', 8, ('lognormal', 1200, 1.2), office_factor=3),
+    'busy': K('busy', 40, ('pareto', 1200, 1.3)),
+    'batch': K('batch', 1, ('lognormal', 600, 1.0), batch_hour=2.0,
+               batch_window=1200, batch_duration=('lognormal', 5400, 0.6)),
+}
+# family: (drain start: weekday, hour, minute), kinds and their weights
+FAMILIES = {
+    'office': ((2, 10, 0), {'quiet': 5, 'worker': 4, 'busy': 1}),
+    'nightly': ((1, 1, 40), {'batch': 4, 'quiet': 3, 'worker': 2,
+                             'busy': 1}),
+    'busy': ((3, 15, 0), {'busy': 4, 'worker': 3, 'quiet': 3}),
+}
+RULES = world_mod.Rules(max_hold=4 * 3600, min_unlocked_gap=120)
+HISTORY_DAYS = 21
+DEADLINE = 2 * 3600
+NOTICE = 1800
+PARALLEL = 2
+APPROVE_SHARE = 0.3
+
+
+def scenario(family, seed, drained=24, others=48):
+    """Guests of a cloud, a world for them, its ledger and the drain start."""
+    (weekday, hour, minute), mix = FAMILIES[family]
+    start = synthetic.epoch(2026, 11, 23 + weekday, hour, minute)
+    rng = random.Random('%s-%d' % (family, seed))
+    names = sorted(mix)
+    guests = []
+    for i in range(drained + others):
+        kind = KINDS[rng.choices(names, [mix[n] for n in names])[0]]
+        own = random.Random(rng.random())
+        guests.append(world_mod.Guest(
+            uuid='%s-%d-%03d' % (family, seed, i),
+            jobs=synthetic.jobs(kind, start - HISTORY_DAYS * 86400, own),
+            project_id='project-%d' % (i % 4), lease=600.0,
+            approve_after=(own.lognormvariate(0, 1) * 180
+                           if own.random() < APPROVE_SHARE else None),
+            static=kind.static,
+            move_seconds=60 * own.lognormvariate(0, 0.4)))
+    world = world_mod.TimelineWorld(guests, RULES)
+    rows = []
+    for guest in guests:
+        since = start - HISTORY_DAYS * 86400
+        rows += synthetic.history(world, guest.uuid, since, start)
+        rows += synthetic.move_rows(guest, since + rng.random() * 86400 * 7)
+    return world, rows, start, [g.uuid for g in guests[:drained]]
+
+
+def drain(world, uuids, beliefs, start, strategy, requests, samples,
+          known_since):
+    """(outcome, plan) of one strategy on one world."""
+    params = planner.Params(
+        deadline=start + DEADLINE, strategy=strategy,
+        limits=simulate.Limits(parallel=PARALLEL), rules=RULES,
+        not_before=start + NOTICE if requests else None, samples=samples)
+    candidates = [planner.Candidate(world.state(u, start),
+                                    known_since=known_since) for u in uuids]
+    plan = planner.plan(candidates, beliefs, start, params) \
+        if samples else None
+    outcome = simulate.run(
+        world, planner.make_strategy(params, beliefs, candidates),
+        [simulate.Target(u) for u in uuids], start=start,
+        deadline=params.deadline, limits=params.limits,
+        not_before=params.not_before)
+    return outcome, plan
+
+
+def avoidable(make_world, uuids, start, requests):
+    """Instances a perfect planner could have moved before the deadline.
+
+    An instance is avoidable if the world, left alone, shows it unlocked
+    at some moment early enough to finish its move by the deadline.
+    """
+    world = make_world()
+    if requests:
+        for uuid in uuids:
+            world.open_request(uuid, start, start + NOTICE)
+    found = set()
+    for uuid in uuids:
+        last = start + DEADLINE - world.guest(uuid).move_seconds - 1
+        t = start
+        while t <= last:
+            if not world.state(uuid, t).locked:
+                found.add(uuid)
+                break
+            t = max(t + 1, world.next_change(uuid, t))
+    return found
+
+
+def quantile(values, p):
+    return planner.quantile(values, p)
+
+
+def run_family(family, seed, samples, results, **size):
+    make = lambda: scenario(family, seed, **size)  # noqa: E731
+    world, rows, start, uuids = make()
+    fitted = model.fit(rows, as_of=timebins.to_datetime(start))
+    beliefs = model.beliefs(fitted)
+    known = start - HISTORY_DAYS * 86400
+    for requests in (True, False):
+        ok = avoidable(lambda: make()[0], uuids, start, requests)
+        for name in strategies.NAMES:
+            world = make()[0]
+            outcome, plan = drain(world, uuids, beliefs, start, name,
+                                  requests, samples, known)
+            avoidable_breaks = sum(
+                1 for u, r in outcome.records.items() if r.broken and u in ok)
+            results.append({'set': 'default', 'family': family,
+                            'seed': seed, 'requests': requests,
+                            'strategy': name, 'makespan': outcome.makespan,
+                            'refused': outcome.refused,
+                            'breaks': outcome.breaks,
+                            'avoidable_breaks': avoidable_breaks,
+                            'late': outcome.late,
+                            'predicted': plan.p50 if plan else None,
+                            'predicted_p90': plan.p90 if plan else None})
+
+
+def read_ledger(path):
+    """Ledger rows from JSON lines (times as ISO 8601 strings)."""
+    rows = []
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                for key in ('at', 'acquired_at', 'expires_at'):
+                    if row.get(key):
+                        row[key] = datetime.datetime.fromisoformat(
+                            row[key].rstrip('Z'))
+                row['at'], row['event'], row['instance_uuid']
+            except (ValueError, KeyError, TypeError) as exc:
+                sys.exit('%s:%d: not a ledger row: %s' % (path, number, exc))
+            row.setdefault('project_id', 'project')
+            rows.append(row)
+    return rows
+
+
+def write_ledger(path, rows):
+    with open(path, 'w') as f:
+        for row in sorted(rows, key=lambda r: r['at']):
+            f.write(json.dumps({k: (v.isoformat() + 'Z' if isinstance(
+                v, datetime.datetime) else v) for k, v in row.items()}) + '\n')
+
+
+def periods(rows, now):
+    """``{instance: [(start, end)]}``: the union of its holds' lives."""
+    spans = {}
+    for (uuid, _h, _a), life in accounting.hold_lives(rows, now).items():
+        spans.setdefault(uuid, []).append(
+            (timebins.to_seconds(life.start), timebins.to_seconds(life.end)))
+    merged = {}
+    for uuid, items in spans.items():
+        out = []
+        for start, end in sorted(items):
+            if out and start <= out[-1][1]:
+                out[-1] = (out[-1][0], max(out[-1][1], end))
+            else:
+                out.append((start, end))
+        merged[uuid] = out
+    return merged
+
+
+def replay(rows, samples, results, drained=24):
+    """Drain the instances of a recorded ledger at 3/4 of its span."""
+    times = [timebins.to_seconds(r['at']) for r in rows]
+    first, last = min(times), max(times)
+    start = first + 0.75 * (last - first)
+    past = [r for r in rows if timebins.to_seconds(r['at']) < start]
+    fitted = model.fit(past, as_of=timebins.to_datetime(start))
+    beliefs = model.beliefs(fitted)
+    truth = periods(rows, timebins.to_datetime(last))
+    projects = {r['instance_uuid']: r['project_id'] for r in past}
+    uuids = sorted(projects)[:drained]
+    move = beliefs.move_seconds()
+
+    def make():
+        guests = [world_mod.Guest(uuid=u, jobs=list(truth.get(u, ())),
+                                  project_id=projects[u], move_seconds=move)
+                  for u in uuids]
+        return world_mod.TimelineWorld(guests)
+    for name in strategies.NAMES:
+        outcome, plan = drain(make(), uuids, beliefs, start, name, False,
+                              samples, first)
+        results.append({'set': 'replay', 'family': 'replay', 'seed': 0,
+                        'requests': False, 'strategy': name,
+                        'makespan': outcome.makespan,
+                        'refused': outcome.refused, 'breaks': outcome.breaks,
+                        'avoidable_breaks': None, 'late': outcome.late,
+                        'predicted': plan.p50 if plan else None,
+                        'predicted_p90': plan.p90 if plan else None})
+
+
+def error(result):
+    if result['predicted'] is None or result['makespan'] <= 0:
+        return None
+    return abs(result['predicted'] - result['makespan']) / result['makespan']
+
+
+def table(results, title):
+    print('\n%s' % title)
+    print('%-10s %-14s %4s %9s %9s %8s %7s %9s %5s %9s %6s' % (
+        'requests', 'strategy', 'runs', 'span P50', 'span P90', 'refused',
+        'breaks', 'avoidable', 'late', 'pred err', 'in P90'))
+    for requests in (True, False):
+        for name in strategies.NAMES:
+            chosen = [r for r in results if r['strategy'] == name and
+                      r['requests'] == requests]
+            if not chosen:
+                continue
+            spans = [r['makespan'] for r in chosen]
+            errors = [e for e in map(error, chosen) if e is not None]
+            covered = [r['makespan'] <= r['predicted_p90'] for r in chosen
+                       if r['predicted_p90'] is not None]
+            avoid = [r['avoidable_breaks'] for r in chosen
+                     if r['avoidable_breaks'] is not None]
+            print('%-10s %-14s %4d %8.0fs %8.0fs %8d %7d %9s %5d %9s %6s' % (
+                'with' if requests else 'without', name, len(chosen),
+                quantile(spans, 0.5), quantile(spans, 0.9),
+                sum(r['refused'] for r in chosen),
+                sum(r['breaks'] for r in chosen),
+                sum(avoid) if avoid else '-',
+                sum(r['late'] for r in chosen),
+                '%.2f' % quantile(errors, 0.5) if errors else '-',
+                '%.0f%%' % (100.0 * sum(covered) / len(covered))
+                if covered else '-'))
+
+
+def ratios(results, requests=None):
+    def pick(name):
+        return [r for r in results if r['strategy'] == name and
+                (requests is None or r['requests'] == requests)]
+    prob, naive = pick('probabilistic'), pick('naive')
+    span = quantile([r['makespan'] for r in prob], 0.5) / max(
+        1e-9, quantile([r['makespan'] for r in naive], 0.5))
+    refused = sum(r['refused'] for r in prob) / max(
+        1, sum(r['refused'] for r in naive))
+    errors = [e for e in map(error, prob) if e is not None]
+    return span, refused, quantile(errors, 0.5) if errors else float('nan')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--seeds', type=int, default=3)
+    parser.add_argument('--samples', type=int, default=16,
+                        help='worlds the planner samples per prediction')
+    parser.add_argument('--smoke', action='store_true',
+                        help='one seed, small clouds: a few seconds')
+    parser.add_argument('--ledger', help='replay this JSON-lines ledger')
+    parser.add_argument('--write-ledger', metavar='FILE',
+                        help='write a synthetic ledger fixture and exit')
+    args = parser.parse_args()
+    if args.write_ledger:
+        write_ledger(args.write_ledger, scenario('nightly', 0)[1])
+        print('wrote %s' % args.write_ledger)
+        return
+    global HISTORY_DAYS
+    size = {}
+    if args.smoke:
+        args.seeds, args.samples, HISTORY_DAYS = 1, 4, 7
+        size = {'drained': 8, 'others': 8}
+    began = time.time()
+    results = []
+    for seed in range(args.seeds):
+        for family in FAMILIES:
+            run_family(family, seed, args.samples, results, **size)
+    table(results, 'default set: %d families x %d seeds, %d instances, '
+          'parallel %d, deadline %ds, notice %ds' % (
+              len(FAMILIES), args.seeds, size.get('drained', 24), PARALLEL,
+              DEADLINE, NOTICE))
+    if args.ledger:
+        replayed = []
+        replay(read_ledger(args.ledger), args.samples, replayed)
+        table(replayed, 'replay of %s (no requests: the ledger cannot say '
+              'how its guests would have answered one)' % args.ledger)
+    for label, requests in (('with requests', True),
+                            ('without requests', False)):
+        span, refused, err = ratios(results, requests)
+        print('%-17s probabilistic/naive: makespan P50 %.2f, refused %.3f, '
+              'prediction error P50 %.2f' % (label, span, refused, err))
+    print('elapsed %.1fs' % (time.time() - began))
+    span, refused, err = ratios(results)
+    print('summary: makespan_p50_ratio=%.2f refused_ratio=%.3f '
+          'prediction_error_p50=%.2f' % (span, refused, err))
+
+
+if __name__ == '__main__':
+    main()
