@@ -12,12 +12,8 @@
 """nova-miglock-compute: mirror local domains' locks into libvirt."""
 
 import sys
-import warnings
 
-# Deprecation notices from the libraries we import are not for operators.
-warnings.simplefilter('ignore')
-
-from nova_miglock import service  # noqa: E402
+from nova_miglock import service
 
 
 def main():

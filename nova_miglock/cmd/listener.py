@@ -12,12 +12,8 @@
 """nova-miglock-listener: end migration tickets from Nova's notifications."""
 
 import sys
-import warnings
 
-# Deprecation notices from the libraries we import are not for operators.
-warnings.simplefilter('ignore')
-
-from nova_miglock import service  # noqa: E402
+from nova_miglock import service
 
 
 def main():
