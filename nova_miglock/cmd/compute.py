@@ -13,8 +13,10 @@
 
 import sys
 
+from nova_miglock import cmd
 from nova_miglock import service
 
 
 def main():
+    cmd.use_native_threads()
     sys.exit(service.run_compute(sys.argv[1:]))

@@ -13,8 +13,10 @@
 
 import sys
 
+from nova_miglock import cmd
 from nova_miglock.manage import cli
 
 
 def main():
+    cmd.use_native_threads()
     sys.exit(cli.main())

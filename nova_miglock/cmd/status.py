@@ -16,11 +16,13 @@ import sys
 from oslo_config import cfg
 from oslo_upgradecheck import upgradecheck as oslo_upgradecheck
 
+from nova_miglock import cmd
 from nova_miglock import config
 from nova_miglock import upgradecheck
 
 
 def main():
+    cmd.use_native_threads()
     try:
         status = oslo_upgradecheck.main(
             config.CONF, config.PROJECT, upgradecheck.Checks(config.CONF),
