@@ -29,9 +29,9 @@ Usage::
 """
 
 import collections
+from concurrent import futures
 import threading
 
-import futurist
 from futurist import periodics
 from oslo_log import log as logging
 
@@ -73,7 +73,7 @@ class PeriodicTasks:
         # wait for the task instead of only asking it to end.
         self._worker = periodics.PeriodicWorker(
             [(_guarded(task), None, None) for task in self._tasks],
-            executor_factory=lambda: futurist.ThreadPoolExecutor(
+            executor_factory=lambda: futures.ThreadPoolExecutor(
                 max_workers=1))
         self._thread = threading.Thread(target=self._worker.start,
                                         name=self._name, daemon=True)

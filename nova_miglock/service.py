@@ -43,7 +43,6 @@ from oslo_log import log as logging
 
 from nova_miglock import config
 from nova_miglock import lock
-from nova_miglock import manager as lock_manager
 from nova_miglock import store as lock_store
 
 LOG = logging.getLogger(__name__)
@@ -120,7 +119,9 @@ def serve(name, argv, build, checks=()):
 
 
 def _build_listener(conf):
+    # Imported in the worker only: the master stays small and exits fast.
     from nova_miglock import listener
+    from nova_miglock import manager as lock_manager
     from nova_miglock import nova_client
     from nova_miglock import reconcile
 
