@@ -26,15 +26,13 @@ nova.conf
   turned on for the listener; ``[miglock_store]/connection`` is set when
   given.
 
-Every option line changed carries a comment line above it recording what
-it was before (JSON), so that ``--remove`` restores it to the letter;
-sections created carry one too. Our own words (filter names, paste
-filters) are removed by name even where no comment is left.
+Every change is recorded (``recorded``) so that ``--remove`` restores the
+file to the letter; our own words (filter names, paste filters) are
+removed by name even where no record is left.
 """
 
-import json
-
 from nova_miglock.manage import ini
+from nova_miglock.manage import recorded
 
 FILTER_PATH = ('nova_miglock.scheduler.filters.migration_lock.'
                'MigrationLockFilter')
@@ -47,8 +45,6 @@ NOVA_DEFAULT_FILTERS = ['ComputeFilter', 'ComputeCapabilitiesFilter',
 VERSIONED_FORMATS = ('versioned', 'both')
 STATE_CHANGE = 'vm_state'
 
-MARKER = '# nova-miglock configure-nova changed the next option; before: '
-SECTION_MARKER = '# nova-miglock configure-nova added this section'
 
 PASTE_FILTERS = (
     ('filter:miglock_metadata', [(
@@ -78,104 +74,6 @@ def _filter_names(values):
 
 def _same(values):
     return list(values)
-
-
-# --- the comment that records what an option was -------------------------
-
-def _marker_index(conf, section, key):
-    first = conf.first_line(section, key)
-    if first and conf.lines[first - 1].startswith(MARKER):
-        return first - 1
-    return None
-
-
-def _change(conf, section, key, edit):
-    """Apply ``edit(conf)`` to one option, remembering what it was.
-
-    The first change keeps its record; later runs do not overwrite it, so
-    the record is always of the operator's own line.
-    """
-    before = conf.raw(section, key)
-    existed = conf.has_section(section)
-    marked = _marker_index(conf, section, key) is not None
-    edit(conf)
-    if not existed:
-        conf.lines.insert(conf.header_line(section), SECTION_MARKER)
-    if not marked:
-        conf.lines.insert(conf.first_line(section, key),
-                          MARKER + json.dumps(before))
-
-
-def _take_marker(conf, section, key):
-    """Remove the record above an option; return its lines, or None."""
-    index = _marker_index(conf, section, key)
-    if index is None:
-        return None
-    line = conf.lines.pop(index)
-    try:
-        return json.loads(line[len(MARKER):])
-    except ValueError:  # an operator edited the comment: keep their line
-        return None
-
-
-def _replace(conf, section, key, lines):
-    if conf.first_line(section, key) is None:
-        if not lines:
-            return
-        conf.add(section, key, '')
-    index = conf.first_line(section, key)
-    conf.remove(section, key)
-    conf.lines[index:index] = lines
-
-
-def _values(section, key, raw_lines):
-    return ini.IniFile('\n'.join(['[%s]' % section] + raw_lines)).get(
-        section, key)
-
-
-def _undo_items(conf, section, key, items, ours, render, default=()):
-    """Take ``ours`` out of a list-valued option; say if anything changed.
-
-    The option is restored to the letter when nothing else changed since.
-    """
-    before = _take_marker(conf, section, key)
-    current = items(conf.get(section, key))
-    kept = [item for item in current if item not in ours]
-    if kept == current and before is None:
-        return False
-    if before is not None and items(_values(section, key, before)) == kept:
-        lines = before
-    elif before == [] and kept == list(default):
-        lines = []
-    else:
-        lines = render(key, kept)
-    _replace(conf, section, key, lines)
-    return True
-
-
-def _undo_value(conf, section, key, ours):
-    """Restore a single-valued option we set, unless changed since."""
-    before = _take_marker(conf, section, key)
-    if before is None:
-        return False
-    if ours is None or conf.get(section, key) == [ours]:
-        _replace(conf, section, key, before)
-    return True
-
-
-def _drop_empty_sections(conf, keep=()):
-    for section in conf.sections():
-        header = conf.header_line(section)
-        if not header or conf.lines[header - 1] != SECTION_MARKER:
-            continue
-        if conf.options(section) or section in keep:
-            del conf.lines[header - 1]
-        else:
-            conf.remove_section(section, first=header - 1)
-
-
-def _one_line(key, items, separator):
-    return ['%s = %s' % (key, separator.join(items))] if items else []
 
 
 # --- api-paste.ini -------------------------------------------------------
@@ -219,8 +117,8 @@ def configure_paste(text, metadata=True, compute=True):
                 section, key, anchor.get('after') or anchor['before'],
                 ' '.join(new_words)))
         if result != words:
-            _change(conf, section, key,
-                    lambda c: c.set(section, key, ' '.join(result)))
+            recorded.change(conf, section, key,
+                            lambda c: c.set(section, key, ' '.join(result)))
             changes.append('[%s] %s: added %s'
                            % (section, key, ' '.join(new_words)))
     for section, options in PASTE_FILTERS:
@@ -237,16 +135,16 @@ def unconfigure_paste(text):
     changes = []
     for section in conf.sections():
         for key in ('pipeline',) + PIPELINE_KEYS:
-            if conf.get(section, key) and _undo_items(
+            if conf.get(section, key) and recorded.undo_items(
                     conf, section, key, _words, PASTE_WORDS,
-                    lambda k, items: _one_line(k, items, ' ')):
+                    lambda k, items: recorded.one_line(k, items, ' ')):
                 changes.append('[%s] %s: removed our filters'
                                % (section, key))
     for section, _options in PASTE_FILTERS:
         if conf.has_section(section):
             conf.remove_section(section)
             changes.append('[%s] removed' % section)
-    _drop_empty_sections(conf)
+    recorded.drop_empty_sections(conf)
     return conf.text(), changes
 
 
@@ -260,15 +158,15 @@ def _configure_scheduler(conf, changes):
             if not available:
                 c.add(section, 'available_filters', ALL_FILTERS)
             c.add(section, 'available_filters', FILTER_PATH)
-        _change(conf, section, 'available_filters', add)
+        recorded.change(conf, section, 'available_filters', add)
         changes.append('[%s] available_filters: added %s'
                        % (section, FILTER_PATH))
     names = _filter_names(conf.get(section, 'enabled_filters')) or list(
         NOVA_DEFAULT_FILTERS)
     if FILTER_NAME not in names:
-        _change(conf, section, 'enabled_filters',
-                lambda c: c.set(section, 'enabled_filters',
-                                ','.join(names + [FILTER_NAME])))
+        recorded.change(conf, section, 'enabled_filters',
+                        lambda c: c.set(section, 'enabled_filters',
+                                        ','.join(names + [FILTER_NAME])))
         changes.append('[%s] enabled_filters: added %s'
                        % (section, FILTER_NAME))
 
@@ -277,16 +175,17 @@ def _configure_notifications(conf, changes):
     current = (conf.get('notifications', 'notification_format') or
                ['unversioned'])[-1]
     if current not in VERSIONED_FORMATS:
-        _change(conf, 'notifications', 'notification_format',
-                lambda c: c.set('notifications', 'notification_format',
-                                'both'))
+        recorded.change(conf, 'notifications', 'notification_format',
+                        lambda c: c.set('notifications',
+                                        'notification_format', 'both'))
         changes.append('[notifications] notification_format: %s -> both '
                        '(the listener needs versioned notifications)'
                        % current)
     if not any(conf.get('notifications', 'notify_on_state_change')):
-        _change(conf, 'notifications', 'notify_on_state_change',
-                lambda c: c.set('notifications', 'notify_on_state_change',
-                                STATE_CHANGE))
+        recorded.change(conf, 'notifications', 'notify_on_state_change',
+                        lambda c: c.set('notifications',
+                                        'notify_on_state_change',
+                                        STATE_CHANGE))
         changes.append('[notifications] notify_on_state_change: %s (the '
                        'listener learns static locks from instance '
                        'updates)' % STATE_CHANGE)
@@ -302,37 +201,40 @@ def configure_nova_conf(text, store=None, scheduler=True,
     if notifications:
         _configure_notifications(conf, changes)
     if store and conf.get('miglock_store', 'connection') != [store]:
-        _change(conf, 'miglock_store', 'connection',
-                lambda c: c.set('miglock_store', 'connection', store))
+        recorded.change(conf, 'miglock_store', 'connection',
+                        lambda c: c.set('miglock_store', 'connection', store))
         changes.append('[miglock_store] connection set')
     return conf.text(), changes
+
+
+def _undo_filters(conf):
+    section = 'filter_scheduler'
+    return [
+        recorded.undo_items(
+            conf, section, 'available_filters', _same, (FILTER_PATH,),
+            lambda key, items: ['%s = %s' % (key, i) for i in items],
+            default=[ALL_FILTERS]),
+        recorded.undo_items(
+            conf, section, 'enabled_filters', _filter_names, (FILTER_NAME,),
+            lambda key, items: recorded.one_line(key, items, ','),
+            default=NOVA_DEFAULT_FILTERS)]
 
 
 def unconfigure_nova_conf(text):
     """Return ``(new text, [changes])`` without what we added."""
     conf = ini.IniFile(text)
-    undo = [
-        ('filter_scheduler', 'available_filters',
-         lambda: _undo_items(conf, 'filter_scheduler', 'available_filters',
-                             _same, (FILTER_PATH,),
-                             lambda k, items: ['%s = %s' % (k, i)
-                                               for i in items],
-                             default=[ALL_FILTERS])),
-        ('filter_scheduler', 'enabled_filters',
-         lambda: _undo_items(conf, 'filter_scheduler', 'enabled_filters',
-                             _filter_names, (FILTER_NAME,),
-                             lambda k, items: _one_line(k, items, ','),
-                             default=NOVA_DEFAULT_FILTERS)),
-        ('notifications', 'notification_format',
-         lambda: _undo_value(conf, 'notifications', 'notification_format',
-                             'both')),
-        ('notifications', 'notify_on_state_change',
-         lambda: _undo_value(conf, 'notifications', 'notify_on_state_change',
-                             STATE_CHANGE)),
-        ('miglock_store', 'connection',
-         lambda: _undo_value(conf, 'miglock_store', 'connection', None)),
-    ]
-    changes = ['[%s] %s: restored' % (section, key)
-               for section, key, step in undo if step()]
-    _drop_empty_sections(conf)
+    done = _undo_filters(conf) + [
+        recorded.undo_value(conf, 'notifications', 'notification_format',
+                            'both'),
+        recorded.undo_value(conf, 'notifications', 'notify_on_state_change',
+                            STATE_CHANGE),
+        recorded.undo_value(conf, 'miglock_store', 'connection', None)]
+    options = [('filter_scheduler', 'available_filters'),
+               ('filter_scheduler', 'enabled_filters'),
+               ('notifications', 'notification_format'),
+               ('notifications', 'notify_on_state_change'),
+               ('miglock_store', 'connection')]
+    changes = ['[%s] %s: restored' % option
+               for option, changed in zip(options, done) if changed]
+    recorded.drop_empty_sections(conf)
     return conf.text(), changes

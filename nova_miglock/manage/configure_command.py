@@ -27,6 +27,7 @@ import yaml
 from nova_miglock import lock
 from nova_miglock.manage import configure
 from nova_miglock.manage import files
+from nova_miglock.manage import ini
 
 FORMATS = ('table', 'json', 'yaml', 'value')
 SNIPPETS = ('kolla-ansible', 'openstack-ansible')
@@ -175,7 +176,7 @@ def _emit(args, planned, stream=None):
 
 def _changed_options(before, after):
     """{section: {key: [values]}} of every option that differs."""
-    old, new = configure.ini.IniFile(before), configure.ini.IniFile(after)
+    old, new = ini.IniFile(before), ini.IniFile(after)
     result = {}
     for section in new.sections():
         for key, _value in new.options(section):
