@@ -9,7 +9,7 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Lock-seconds from the ledger: what billing and the daily tax are based on.
+"""Lock-seconds from the ledger: what usage reports and quotas count.
 
 An instance is charged for the time it was locked by holds, not per holder:
 two holders of one instance at the same time count once.

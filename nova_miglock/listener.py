@@ -30,6 +30,7 @@ import oslo_messaging as messaging
 
 from nova_miglock import lock
 from nova_miglock import manager as lock_manager
+from nova_miglock import periodic
 from nova_miglock import static_locks
 
 LOG = logging.getLogger(__name__)
@@ -151,23 +152,27 @@ class Listener:
             transport, targets, [NovaEndpoint(manager)],
             executor='threading', pool=conf.miglock_listener.pool,
             allow_requeue=True)
-        self._periodic = [
-            Periodic('reap', conf.miglock_listener.reap_interval,
-                     manager.reap),
-            Periodic('reconcile', conf.miglock_listener.reconcile_interval,
-                     reconciler.run_once),
-        ]
+        options = conf.miglock_listener
+        self._periodic = periodic.PeriodicTasks([
+            periodic.Task('reap', lambda: options.reap_interval,
+                          manager.reap),
+            periodic.Task('reconcile', lambda: options.reconcile_interval,
+                          reconciler.run_once),
+        ], name='listener-periodic')
 
     def start(self):
         self._listener.start()
-        for task in self._periodic:
-            task.start()
+        self._periodic.start()
         LOG.info('Listening on %(topics)s in pool %(pool)s',
                  {'topics': self._conf.miglock_listener.nova_topics,
                   'pool': self._conf.miglock_listener.pool})
 
+    def reload(self):
+        """Configuration was reloaded: new intervals apply from now."""
+        self._periodic.restart()
+
     def stop(self):
-        for task in self._periodic:
-            task.stopped.set()
+        """Stop consuming; finish the notification and task in hand."""
         self._listener.stop()
         self._listener.wait()
+        self._periodic.stop()

@@ -10,7 +10,7 @@ VENV=${VENV:-.venv}
 
 find_python() {
     local candidate
-    # 3.11 first: constraints.txt was frozen with it.
+    # 3.11 first: the oldest Python that Nova 34 supports.
     for candidate in "${PYTHON:-}" python3.11 python3 python3.12; do
         [[ -n "$candidate" ]] || continue
         if command -v "$candidate" >/dev/null 2>&1 &&

@@ -10,3 +10,24 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 """Console scripts: each module parses nothing itself and calls one main."""
+
+import sys
+
+from oslo_service import backend
+
+
+def use_native_threads():
+    """Our processes run on native threads; eventlet stays out of them.
+
+    oslo.service, which oslo.messaging pulls in, would pick its eventlet
+    backend unless told otherwise, and futurist imports eventlet whenever
+    it is installed (Nova depends on it): eventlet then warns that it is
+    deprecated and hooks every fork. Our processes never use it, so it is
+    made unimportable here, as on a host without it, and oslo.service is
+    told to use threads, as Nova 34 does when it runs without eventlet.
+    """
+    sys.modules.setdefault('eventlet', None)
+    try:
+        backend.init_backend(backend.BackendType.THREADING)
+    except backend.exceptions.BackendAlreadySelected:
+        pass

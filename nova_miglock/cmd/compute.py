@@ -12,13 +12,11 @@
 """nova-miglock-compute: mirror local domains' locks into libvirt."""
 
 import sys
-import warnings
 
-# Deprecation notices from the libraries we import are not for operators.
-warnings.simplefilter('ignore')
-
-from nova_miglock import service  # noqa: E402
+from nova_miglock import cmd
+from nova_miglock import service
 
 
 def main():
+    cmd.use_native_threads()
     sys.exit(service.run_compute(sys.argv[1:]))

@@ -12,13 +12,11 @@
 """nova-miglock-listener: end migration tickets from Nova's notifications."""
 
 import sys
-import warnings
 
-# Deprecation notices from the libraries we import are not for operators.
-warnings.simplefilter('ignore')
-
-from nova_miglock import service  # noqa: E402
+from nova_miglock import cmd
+from nova_miglock import service
 
 
 def main():
+    cmd.use_native_threads()
     sys.exit(service.run_listener(sys.argv[1:]))

@@ -12,13 +12,11 @@
 """nova-miglock-manage: operate the lock store."""
 
 import sys
-import warnings
 
-# Deprecation notices from the libraries we import are not for operators.
-warnings.simplefilter('ignore')
-
-from nova_miglock.manage import cli  # noqa: E402
+from nova_miglock import cmd
+from nova_miglock.manage import cli
 
 
 def main():
+    cmd.use_native_threads()
     sys.exit(cli.main())

@@ -40,6 +40,7 @@ notifications instead of stealing them from other consumers.
     cfg.IntOpt('reconcile_interval',
                default=60,
                min=1,
+               mutable=True,
                help="""
 Seconds between checks of overdue migration tickets against Nova's migration
 records.
@@ -51,6 +52,7 @@ Related options:
     cfg.IntOpt('reap_interval',
                default=60,
                min=1,
+               mutable=True,
                help="""
 Seconds between passes that record expired holds in the ledger and notify
 about them. An expired hold never counts as a lock, whether or not a pass

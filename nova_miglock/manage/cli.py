@@ -18,13 +18,14 @@ a traceback: 1 when the operation failed, 2 for bad usage or configuration.
 import argparse
 import datetime
 import sys
-import warnings
 
 from oslo_config import cfg
 
 from nova_miglock import config
 from nova_miglock import lock
 from nova_miglock.manage import commands
+from nova_miglock.manage import configure_command
+from nova_miglock.manage import files
 from nova_miglock import store as lock_store
 from nova_miglock import version
 
@@ -214,22 +215,11 @@ def build_parser():
     cmd.add_argument('instance', help='instance UUID')
     cmd.add_argument('--outcome', default='closed-by-operator',
                      help='recorded outcome')
-    cmd = add(areas, 'configure-nova', commands.configure_nova,
-              "plug nova-miglock into Nova's api-paste.ini and nova.conf "
-              '(idempotent; keeps your settings and comments)')
-    cmd.add_argument('--api-paste', metavar='FILE',
-                     help="Nova's api-paste.ini to edit")
-    cmd.add_argument('--nova-conf', metavar='FILE',
-                     help='nova.conf to edit (scheduler filter, versioned '
-                     'notifications)')
-    cmd.add_argument('--set-store', metavar='URL',
-                     help='also set [miglock_store]/connection in nova.conf')
-    cmd.add_argument('--no-metadata', action='store_true',
-                     help='leave the metadata pipeline alone')
-    cmd.add_argument('--no-gate', action='store_true',
-                     help='leave the compute API pipelines alone')
-    cmd.add_argument('--no-scheduler', action='store_true',
-                     help='leave [filter_scheduler] alone')
+    cmd = areas.add_parser(
+        'configure-nova', help="plug nova-miglock into Nova's "
+        'api-paste.ini and nova.conf, or take it out (idempotent; keeps '
+        'your settings, comments, owner and mode)')
+    configure_command.add_arguments(cmd)
 
     hook_cmds = area('hook', 'the libvirt hook on compute hosts')
     for name, func, text in (
@@ -262,11 +252,20 @@ def _fail(status, message):
     return status
 
 
+def _run_without_store(args):
+    """Commands that edit files: no configuration, no store to load."""
+    try:
+        return args.func(args) or 0
+    except lock.InvalidRequest as exc:
+        return _fail(EXIT_USAGE, exc.message)
+    except files.FileError as exc:
+        return _fail(EXIT_FAILED, str(exc))
+
+
 def main(argv=None):
-    # Deprecation notices of the libraries we load are not the operator's
-    # business; they would clutter the one-line errors promised above.
-    warnings.simplefilter('ignore')
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    if not getattr(args, 'needs_store', True):
+        return _run_without_store(args)
     try:
         conf = config.parse(args.config_file, args.config_dir)
         if args.store:

@@ -13,12 +13,10 @@
 
 import datetime
 import getpass
-import os
 
 from nova_miglock import accounting
 from nova_miglock import conf as miglock_conf
 from nova_miglock import lock
-from nova_miglock.manage import configure
 from nova_miglock.manage import guest
 from nova_miglock.manage import hook
 from nova_miglock.manage import output
@@ -277,36 +275,3 @@ def _reload(args):
     else:
         print('libvirtd is not running (no pid in %s); it sees the hook '
               'when it starts.' % args.pid_file)
-
-
-def configure_nova(store, args):
-    """Edit Nova's files in place; print what changed (nothing twice)."""
-    results = []
-    if args.api_paste:
-        results.append((args.api_paste, configure.configure_paste,
-                        dict(metadata=not args.no_metadata,
-                             compute=not args.no_gate)))
-    if args.nova_conf:
-        results.append((args.nova_conf, configure.configure_nova_conf,
-                        dict(store=args.set_store,
-                             scheduler=not args.no_scheduler)))
-    if not results:
-        raise lock.InvalidRequest('give --api-paste and/or --nova-conf')
-    edited = []
-    for path, edit, options in results:
-        try:
-            with open(path) as stream:
-                before = stream.read()
-            after, changes = edit(before, **options)
-        except (OSError, ValueError) as exc:
-            raise lock.InvalidRequest('%s: %s' % (path, exc))
-        edited.append((path, before, after, changes))
-    for path, before, after, changes in edited:
-        if after != before:
-            with open(path + '.miglock-new', 'w') as stream:
-                stream.write(after)
-            os.replace(path + '.miglock-new', path)
-        for change in changes:
-            print('%s: %s' % (path, change))
-        if not changes:
-            print('%s: already configured' % path)

@@ -9,10 +9,12 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Plugging nova-miglock into Nova's own configuration files.
+"""Plugging nova-miglock into Nova's own configuration files, and out again.
 
-Idempotent, and careful with the operator's files: only the lines that must
-change are touched; a second run changes nothing.
+Pure functions from a file's text to ``(new text, [changes])``: idempotent,
+and careful with the operator's files: only the lines that must change are
+touched, a second run changes nothing, and ``unconfigure_*`` takes back
+exactly what ``configure_*`` added while keeping the operator's later edits.
 
 api-paste.ini
   ``miglock_metadata`` goes right before ``metaapp`` in ``[pipeline:meta]``;
@@ -20,19 +22,29 @@ api-paste.ini
   ``openstack_compute_api_v21*`` pipeline; the filter sections are added.
 nova.conf
   ``MigrationLockFilter`` is made available and enabled in
-  ``[filter_scheduler]``; versioned notifications are turned on for the
-  listener; ``[miglock_store]/connection`` is set when given.
+  ``[filter_scheduler]``; versioned notifications and instance updates are
+  turned on for the listener; ``[miglock_store]/connection`` is set when
+  given.
+
+Every change is recorded (``recorded``) so that ``--remove`` restores the
+file to the letter; our own words (filter names, paste filters) are
+removed by name even where no record is left.
 """
 
 from nova_miglock.manage import ini
+from nova_miglock.manage import recorded
 
 FILTER_PATH = ('nova_miglock.scheduler.filters.migration_lock.'
                'MigrationLockFilter')
 FILTER_NAME = 'MigrationLockFilter'
+ALL_FILTERS = 'nova.scheduler.filters.all_filters'
 NOVA_DEFAULT_FILTERS = ['ComputeFilter', 'ComputeCapabilitiesFilter',
                         'ImagePropertiesFilter',
                         'ServerGroupAntiAffinityFilter',
                         'ServerGroupAffinityFilter']
+VERSIONED_FORMATS = ('versioned', 'both')
+STATE_CHANGE = 'vm_state'
+
 
 PASTE_FILTERS = (
     ('filter:miglock_metadata', [(
@@ -45,11 +57,26 @@ PASTE_FILTERS = (
         'paste.filter_factory',
         'nova_miglock.api.gate:MigrationLockGate.factory')]),
 )
+PASTE_WORDS = ('miglock_metadata', 'miglock_api', 'miglock_gate')
 COMPUTE_PIPELINES = (
     'composite:openstack_compute_api_v21',
     'composite:openstack_compute_api_v21_legacy_v2_compatible')
 PIPELINE_KEYS = ('keystone', 'noauth2')
 
+
+def _words(values):
+    return ' '.join(values).split()
+
+
+def _filter_names(values):
+    return [n.strip() for n in ','.join(values).split(',') if n.strip()]
+
+
+def _same(values):
+    return list(values)
+
+
+# --- api-paste.ini -------------------------------------------------------
 
 def _insert(words, new_words, after=None, before=None):
     """Put ``new_words`` after/before an anchor word if not already in."""
@@ -65,38 +92,103 @@ def _insert(words, new_words, after=None, before=None):
     return words[:index] + list(new_words) + words[index:]
 
 
+def _paste_edits(metadata, compute):
+    if metadata:
+        yield ('pipeline:meta', 'pipeline', ['miglock_metadata'],
+               dict(before='metaapp'))
+    if compute:
+        for section in COMPUTE_PIPELINES:
+            for key in PIPELINE_KEYS:
+                yield (section, key, ['miglock_api', 'miglock_gate'],
+                       dict(after='keystonecontext'))
+
+
 def configure_paste(text, metadata=True, compute=True):
     """Return ``(new text, [changes])`` for an api-paste.ini."""
     conf = ini.IniFile(text)
     changes = []
-    edits = []
-    if metadata:
-        edits.append(('pipeline:meta', 'pipeline', ['miglock_metadata'],
-                      dict(before='metaapp')))
-    if compute:
-        for section in COMPUTE_PIPELINES:
-            for key in PIPELINE_KEYS:
-                edits.append((section, key, ['miglock_api', 'miglock_gate'],
-                              dict(after='keystonecontext')))
-    for section, key, new_words, anchor in edits:
-        for value in conf.get(section, key):
-            words = value.split()
-            result = _insert(words, new_words, **anchor)
-            if result is None:
-                raise ValueError('[%s] %s has no %s to anchor %s to' % (
-                    section, key, anchor.get('after') or anchor['before'],
-                    ' '.join(new_words)))
-            if result != words:
-                conf.set(section, key, ' '.join(result))
-                changes.append('[%s] %s: added %s'
-                               % (section, key, ' '.join(new_words)))
-    for section, options in PASTE_FILTERS:
-        if (section == 'filter:miglock_metadata' and not metadata) or (
-                section != 'filter:miglock_metadata' and not compute):
+    for section, key, new_words, anchor in _paste_edits(metadata, compute):
+        if not conf.get(section, key):
             continue
-        if conf.append_section(section, options):
+        words = _words(conf.get(section, key))
+        result = _insert(words, new_words, **anchor)
+        if result is None:
+            raise ValueError('[%s] %s has no %s to anchor %s to' % (
+                section, key, anchor.get('after') or anchor['before'],
+                ' '.join(new_words)))
+        if result != words:
+            recorded.change(conf, section, key,
+                            lambda c: c.set(section, key, ' '.join(result)))
+            changes.append('[%s] %s: added %s'
+                           % (section, key, ' '.join(new_words)))
+    for section, options in PASTE_FILTERS:
+        wanted = metadata if section == 'filter:miglock_metadata' \
+            else compute
+        if wanted and conf.append_section(section, options):
             changes.append('[%s] added' % section)
     return conf.text(), changes
+
+
+def unconfigure_paste(text):
+    """Return ``(new text, [changes])`` without our filters."""
+    conf = ini.IniFile(text)
+    changes = []
+    for section in conf.sections():
+        for key in ('pipeline',) + PIPELINE_KEYS:
+            if conf.get(section, key) and recorded.undo_items(
+                    conf, section, key, _words, PASTE_WORDS,
+                    lambda k, items: recorded.one_line(k, items, ' ')):
+                changes.append('[%s] %s: removed our filters'
+                               % (section, key))
+    for section, _options in PASTE_FILTERS:
+        if conf.has_section(section):
+            conf.remove_section(section)
+            changes.append('[%s] removed' % section)
+    recorded.drop_empty_sections(conf)
+    return conf.text(), changes
+
+
+# --- nova.conf -----------------------------------------------------------
+
+def _configure_scheduler(conf, changes):
+    section = 'filter_scheduler'
+    available = conf.get(section, 'available_filters')
+    if FILTER_PATH not in available:
+        def add(c):
+            if not available:
+                c.add(section, 'available_filters', ALL_FILTERS)
+            c.add(section, 'available_filters', FILTER_PATH)
+        recorded.change(conf, section, 'available_filters', add)
+        changes.append('[%s] available_filters: added %s'
+                       % (section, FILTER_PATH))
+    names = _filter_names(conf.get(section, 'enabled_filters')) or list(
+        NOVA_DEFAULT_FILTERS)
+    if FILTER_NAME not in names:
+        recorded.change(conf, section, 'enabled_filters',
+                        lambda c: c.set(section, 'enabled_filters',
+                                        ','.join(names + [FILTER_NAME])))
+        changes.append('[%s] enabled_filters: added %s'
+                       % (section, FILTER_NAME))
+
+
+def _configure_notifications(conf, changes):
+    current = (conf.get('notifications', 'notification_format') or
+               ['unversioned'])[-1]
+    if current not in VERSIONED_FORMATS:
+        recorded.change(conf, 'notifications', 'notification_format',
+                        lambda c: c.set('notifications',
+                                        'notification_format', 'both'))
+        changes.append('[notifications] notification_format: %s -> both '
+                       '(the listener needs versioned notifications)'
+                       % current)
+    if not any(conf.get('notifications', 'notify_on_state_change')):
+        recorded.change(conf, 'notifications', 'notify_on_state_change',
+                        lambda c: c.set('notifications',
+                                        'notify_on_state_change',
+                                        STATE_CHANGE))
+        changes.append('[notifications] notify_on_state_change: %s (the '
+                       'listener learns static locks from instance '
+                       'updates)' % STATE_CHANGE)
 
 
 def configure_nova_conf(text, store=None, scheduler=True,
@@ -105,31 +197,44 @@ def configure_nova_conf(text, store=None, scheduler=True,
     conf = ini.IniFile(text)
     changes = []
     if scheduler:
-        available = conf.get('filter_scheduler', 'available_filters')
-        if FILTER_PATH not in available:
-            if not available:
-                conf.add('filter_scheduler', 'available_filters',
-                         'nova.scheduler.filters.all_filters')
-            conf.add('filter_scheduler', 'available_filters', FILTER_PATH)
-            changes.append('[filter_scheduler] available_filters: added %s'
-                           % FILTER_PATH)
-        enabled = conf.get('filter_scheduler', 'enabled_filters')
-        names = [n.strip() for n in ','.join(enabled).split(',')
-                 if n.strip()] or list(NOVA_DEFAULT_FILTERS)
-        if FILTER_NAME not in names:
-            conf.set('filter_scheduler', 'enabled_filters',
-                     ','.join(names + [FILTER_NAME]))
-            changes.append('[filter_scheduler] enabled_filters: added %s'
-                           % FILTER_NAME)
+        _configure_scheduler(conf, changes)
     if notifications:
-        current = (conf.get('notifications', 'notification_format') or
-                   ['unversioned'])[-1]
-        if current not in ('versioned', 'both'):
-            conf.set('notifications', 'notification_format', 'both')
-            changes.append('[notifications] notification_format: %s -> '
-                           'both (the listener needs versioned '
-                           'notifications)' % current)
+        _configure_notifications(conf, changes)
     if store and conf.get('miglock_store', 'connection') != [store]:
-        conf.set('miglock_store', 'connection', store)
+        recorded.change(conf, 'miglock_store', 'connection',
+                        lambda c: c.set('miglock_store', 'connection', store))
         changes.append('[miglock_store] connection set')
+    return conf.text(), changes
+
+
+def _undo_filters(conf):
+    section = 'filter_scheduler'
+    return [
+        recorded.undo_items(
+            conf, section, 'available_filters', _same, (FILTER_PATH,),
+            lambda key, items: ['%s = %s' % (key, i) for i in items],
+            default=[ALL_FILTERS]),
+        recorded.undo_items(
+            conf, section, 'enabled_filters', _filter_names, (FILTER_NAME,),
+            lambda key, items: recorded.one_line(key, items, ','),
+            default=NOVA_DEFAULT_FILTERS)]
+
+
+def unconfigure_nova_conf(text):
+    """Return ``(new text, [changes])`` without what we added."""
+    conf = ini.IniFile(text)
+    done = _undo_filters(conf) + [
+        recorded.undo_value(conf, 'notifications', 'notification_format',
+                            'both'),
+        recorded.undo_value(conf, 'notifications', 'notify_on_state_change',
+                            STATE_CHANGE),
+        recorded.undo_value(conf, 'miglock_store', 'connection', None)]
+    options = [('filter_scheduler', 'available_filters'),
+               ('filter_scheduler', 'enabled_filters'),
+               ('notifications', 'notification_format'),
+               ('notifications', 'notify_on_state_change'),
+               ('miglock_store', 'connection')]
+    changes = ['[%s] %s: restored' % option
+               for option, changed in zip(options, done) if changed]
+    recorded.drop_empty_sections(conf)
     return conf.text(), changes

@@ -108,6 +108,58 @@ class IniFile:
                 position = index + 1
         self.lines.insert(position, '%s = %s' % (key, value))
 
+    def raw(self, section, key):
+        """The lines, as written, of every ``key`` in ``section``."""
+        return [line for first, last, _value in self._options(section, key)
+                for line in self.lines[first:last + 1]]
+
+    def first_line(self, section, key):
+        """Index of the first line of ``key`` in ``section``, or None."""
+        found = self._options(section, key)
+        return found[0][0] if found else None
+
+    def remove(self, section, key):
+        """Delete every ``key`` in ``section``."""
+        for first, last, _value in reversed(self._options(section, key)):
+            del self.lines[first:last + 1]
+
+    def sections(self):
+        return [match.group('name').strip() for match in
+                map(_SECTION.match, self.lines) if match]
+
+    def options(self, section):
+        """[(key, value)] of a section, in order."""
+        span = self._section_span(section)
+        if span is None:
+            return []
+        keys = []
+        for line in self.lines[span[0]:span[1]]:
+            match = _OPTION.match(line)
+            if match and match.group('key').strip() not in keys:
+                keys.append(match.group('key').strip())
+        return [(key, value) for key in keys
+                for value in self.get(section, key)]
+
+    def header_line(self, section):
+        span = self._section_span(section)
+        return None if span is None else span[0] - 1
+
+    def remove_section(self, section, first=None):
+        """Delete a section, from line ``first`` if given (a comment).
+
+        At the end of the file the blank line before it goes too: whoever
+        appended the section put it there.
+        """
+        start, end = self._section_span(section)
+        first = start - 1 if first is None else first
+        while end < len(self.lines) and end > start and \
+                self.lines[end - 1].lstrip().startswith(('#', ';')):
+            end -= 1  # comments right above the next header are its own
+        del self.lines[first:end]
+        if first == len(self.lines) and self.lines and \
+                not self.lines[-1].strip():
+            del self.lines[-1]
+
     def append_section(self, section, options):
         """Append a whole section with its options, if it is missing."""
         if self.has_section(section):

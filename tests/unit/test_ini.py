@@ -64,3 +64,24 @@ def test_append_section_only_once():
     assert conf.append_section('filter:x', [('paste.filter_factory', 'a:b')])
     assert not conf.append_section('filter:x', [('k', 'v')])
     assert conf.text().count('[filter:x]') == 1
+
+
+def test_remove_section_at_the_end_takes_the_blank_line_before_it():
+    conf = ini.IniFile('[a]\nx = 1\n')
+    conf.append_section('b', [('y', '2')])
+    conf.remove_section('b')
+    assert conf.text() == '[a]\nx = 1\n'
+
+
+def test_comments_right_above_a_header_belong_to_that_section():
+    conf = ini.IniFile('[a]\nx = 1\n\n# about b\n[b]\ny = 2\n')
+    conf.remove_section('a')
+    assert conf.text() == '# about b\n[b]\ny = 2\n'
+
+
+def test_raw_keeps_continuation_lines_as_written():
+    conf = ini.IniFile(TEXT)
+    assert conf.raw('filter_scheduler', 'enabled_filters') == [
+        'enabled_filters = ComputeFilter,', '    ImagePropertiesFilter']
+    conf.remove('filter_scheduler', 'enabled_filters')
+    assert conf.get('filter_scheduler', 'enabled_filters') == []
