@@ -75,9 +75,9 @@ class LiveMigrationTest(base.NovaTestCase):
         self.assertEqual(204, self.guest('DELETE', HOLD).status)
         self._live_migrate(self.server, api=self.admin_api)
         self.assertEqual('host2', self.host_of(self.server))
-        state = self.store.get_state(self.server['id'])
-        self.assertIsNone(state.ticket)
-        self.assertIsNone(state.migration_requested_at)
+        self.wait_for_ticket_end(self.server)
+        self.assertIsNone(self.store.get_state(
+            self.server['id']).migration_requested_at)
         events = [e['event'] for e in self.store.ledger(
             instance_uuid=self.server['id'])]
         self.assertEqual(['acquire', 'move_refused', 'release',

@@ -19,6 +19,7 @@ harness (the libvirt tests cover the real one).
 
 import threading
 
+from nova.compute import manager as compute_manager
 from nova import exception as nova_exception
 from nova.virt import fake as fake_virt
 
@@ -67,6 +68,45 @@ class TicketTest(base.NovaTestCase):
         finish.set()
         self._wait_for_migration_status(self.server, ['completed'])
         self._wait_for_state_change(self.server, 'ACTIVE')
+        self.wait_for_ticket_end(self.server)
+        self.assertEqual(200, self.hold().status)
+        self.assertEqual('completed', [
+            e for e in self.store.ledger(instance_uuid=self.server['id'])
+            if e['event'] == 'move_ended'][0]['reason'])
+
+    def test_a_live_migration_ends_when_nova_records_it_completed(self):
+        """Holds wait until Nova's migration record says ``completed``.
+
+        Nova's source host notifies ``instance.live_migration_post.end``
+        (and the destination its ``_post_dest.end`` earlier still) before
+        it saves the record; here it is held just in between.
+        """
+        notified, saved = threading.Event(), threading.Event()
+        self.addCleanup(saved.set)  # a failing test never leaves it stuck
+        original = compute_manager.ComputeManager.\
+            _clean_instance_console_tokens
+
+        def before_the_record_is_saved(manager, *args):
+            notified.set()
+            self.assertTrue(saved.wait(60))
+            return original(manager, *args)
+
+        self.stub_out('nova.compute.manager.ComputeManager.'
+                      '_clean_instance_console_tokens',
+                      before_the_record_is_saved)
+        self.start_live_migration()
+        self.assertTrue(notified.wait(30))
+        self.assertIn('instance.live_migration_post.end', [
+            n['event_type'] for n in self.notifier.versioned_notifications])
+        (migration,) = self.admin_api.get_migrations()
+        self.assertEqual('running', migration['status'])
+        reply = self.hold()
+        self.assertEqual(409, reply.status, reply.body)
+        self.assertEqual('migration_in_progress', reply.error['reason'])
+
+        saved.set()
+        self._wait_for_migration_status(self.server, ['completed'])
+        self.wait_for_ticket_end(self.server)
         self.assertEqual(200, self.hold().status)
         self.assertEqual('completed', [
             e for e in self.store.ledger(instance_uuid=self.server['id'])
