@@ -51,21 +51,19 @@ def head(method, path, headers):
 def send(port, data, timeout=TIMEOUT, close_write=False):
     """Send raw ``data``, return the Reply; raise Hang if none comes."""
     started = time.monotonic()
+    received = b''
     with socket.create_connection(('127.0.0.1', port), timeout=timeout) \
             as sock:
-        sock.sendall(data)
-        if close_write:
-            sock.shutdown(socket.SHUT_WR)
-        received = b''
         try:
-            while True:
+            sock.sendall(data)
+            if close_write:
+                sock.shutdown(socket.SHUT_WR)
+            while not _complete(received):
                 part = sock.recv(65536)
                 if not part:
                     break
                 received += part
-                if _complete(received):
-                    break
-        except socket.timeout:
+        except TimeoutError:
             raise Hang('no answer within %s s to %r' % (timeout, data[:200]))
     return _parse(received, time.monotonic() - started)
 

@@ -13,8 +13,11 @@
 
 Random methods, paths, identity headers and bodies (non-JSON, huge,
 unicode, negative, zero and huge leases) go to Nova's metadata app with our
-filter. Nothing may answer 5xx (the store is up, so not even 503), and a
-request that is refused must change nothing in the store.
+filter, as WSGI environs and as raw bytes on a real socket with random
+framing (Content-Length right, short, long, negative or garbled; chunked
+well or badly; both). Nothing may answer 5xx (the store is up, so not even
+503), every answer must come within the client's timeout, and a request
+that is refused must change nothing in the store.
 """
 
 import json
@@ -27,6 +30,7 @@ from hypothesis import strategies as st
 from nova.api import wsgi as nova_wsgi
 import webob
 
+from tests.functional.guest import rawhttp
 from tests.functional.nova import base
 from tests.functional.nova import servers
 
@@ -66,6 +70,38 @@ DEEP_BODIES = st.fixed_dictionaries(
      'reason': st.one_of(ANY_TEXT, ANY_TEXT, NUMBERS)},
     optional={'wait': st.one_of(st.sampled_from([0, 0.1]), NUMBERS)},
 ).map(lambda d: json.dumps(d).encode('utf-8'))
+
+
+def framed(body, kind, number, chunk):
+    """``(headers, bytes on the wire, half-close)`` as a client writes them.
+
+    A client that announces more than it sends and waits would hang any
+    server; those close their side, as a client that gave up does.
+    """
+    if kind == 'length':
+        return {'Content-Length': str(len(body))}, body, False
+    if kind == 'short':
+        return {'Content-Length': str(len(body) + number)}, body, True
+    if kind == 'long':
+        return {'Content-Length': str(max(0, len(body) - number))}, body, \
+            False
+    if kind == 'bad-length':
+        return {'Content-Length': number}, body, False
+    if kind == 'chunked':
+        return {'Transfer-Encoding': 'chunked'}, rawhttp.chunked(
+            body, chunk), False
+    if kind == 'bad-chunked':
+        return {'Transfer-Encoding': 'chunked'}, body, True
+    if kind == 'both':
+        return {'Content-Length': str(len(body)),
+                'Transfer-Encoding': 'chunked'}, rawhttp.chunked(body), False
+    return {}, b'', False
+
+
+FRAMINGS = st.sampled_from(['length', 'short', 'long', 'bad-length',
+                            'chunked', 'bad-chunked', 'both', 'none'])
+BAD_LENGTHS = st.sampled_from(['-1', '-0', 'abc', '1e3', '5 5', '+5',
+                               '0x10', '99999999999999999999999', ''])
 
 BODIES = st.one_of(st.none(), JSON_BODIES, st.binary(max_size=300),
                    st.binary(min_size=2049, max_size=6000),
@@ -129,6 +165,37 @@ class FuzzTest(base.NovaTestCase):
             if reply.content_type == 'application/json' and reply.body:
                 error = json.loads(reply.body)['error']
                 self.assertEqual(reply.status_int, error['code'])
+
+    @settings(max_examples=150, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow,
+                                     HealthCheck.data_too_large])
+    @given(method=st.sampled_from(['GET', 'PUT', 'DELETE', 'POST']),
+           path=st.one_of(PATHS, st.sampled_from([
+               '/openstack/miglock/%FF', '/openstack/latest/meta_data.json',
+               '/openstack'])),
+           body=st.one_of(DEEP_BODIES, JSON_BODIES, st.binary(max_size=300),
+                          st.binary(min_size=2049, max_size=4000)),
+           framing=FRAMINGS, off_by=st.integers(1, 3000),
+           bad_length=BAD_LENGTHS, chunk=st.integers(1, 64),
+           identified=st.booleans())
+    def test_framing_on_a_socket_never_hangs_or_5xx(
+            self, method, path, body, framing, off_by, bad_length, chunk,
+            identified):
+        headers, data, close = framed(
+            body, framing, bad_length if framing == 'bad-length' else off_by,
+            chunk)
+        headers.update(self.good if identified else {})
+        before = self.fingerprint()
+        reply = rawhttp.send(self.metadata.port,
+                             rawhttp.head(method, path, headers) + data,
+                             close_write=close)
+        self.assertLess(reply.status, 500, (method, path, headers,
+                                            reply.body[:300]))
+        if reply.status >= 300:
+            self.assertEqual(before, self.fingerprint())
+        elif method == 'PUT':
+            self.store.end_holds(self.server['id'], event='release',
+                                 reason='fuzz', actor='test')
 
     @settings(max_examples=300, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow,
