@@ -34,15 +34,17 @@ from nova_miglock import static_locks
 
 LOG = logging.getLogger(__name__)
 
-# Live migration ends, which Nova notifies before it records the end in
-# its migration record: the ticket closes once the record agrees
-# (reconcile.TicketReconciler.confirm_end). The destination's
-# post-migration event is not one: the source still works on the move.
+# Ends that Nova notifies before it records them in its migration record:
+# the ticket closes once the record agrees
+# (reconcile.TicketReconciler.confirm_end). Not ends: the destination's
+# post-live-migration event (the source still works on the move) and
+# instance.evacuate (sent by the API when the evacuation starts).
 CONFIRMED_ENDS = {
     'instance.live_migration_post.end': 'completed',
     'instance.live_migration_rollback.end': 'rolled-back',
     'instance.live_migration_rollback_dest.end': 'rolled-back',
     'instance.live_migration_abort.end': 'aborted',
+    'instance.rebuild.end': 'evacuated',
 }
 # Event type -> outcome recorded when it closes the instance's ticket.
 TICKET_ENDS = {
@@ -51,7 +53,6 @@ TICKET_ENDS = {
     'instance.resize.error': 'failed',
     'instance.resize_prep.error': 'failed',
     'instance.resize_finish.error': 'failed',
-    'instance.evacuate': 'evacuated',
     'instance.rebuild.error': 'failed',
     'instance.unshelve.end': 'unshelved',
     'instance.delete.end': 'deleted',

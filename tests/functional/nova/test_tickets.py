@@ -178,6 +178,33 @@ class EvacuationTest(base.NovaTestCase):
         self._wait_for_assert(lambda: self.assertIsNone(
             self.store.get_state(server['id']).ticket))
 
+    def test_the_evacuation_lasts_until_the_destination_has_rebuilt_it(self):
+        # Nova's API notifies instance.evacuate as the evacuation starts;
+        # the instance is rebuilt on the destination afterwards.
+        spawning, spawned = threading.Event(), threading.Event()
+        self.addCleanup(spawned.set)
+        original = fake_virt.FakeDriver.spawn
+
+        def spawn(driver, *args, **kwargs):
+            spawning.set()
+            self.assertTrue(spawned.wait(60))
+            return original(driver, *args, **kwargs)
+
+        self.stub_out('nova.virt.fake.FakeDriver.spawn', spawn)
+        self.admin_api.post_server_action(self.server['id'], {
+            'evacuate': {}})
+        self.assertTrue(spawning.wait(30))
+        reply = http.request(self.proxy.url, 'PUT', HOLD,
+                             {'lease_seconds': 60})
+        self.assertEqual((409, 'migration_in_progress'), (
+            reply.status, reply.error['reason']))
+        spawned.set()
+        self._wait_for_migration_status(self.server, ['done'])
+        self.wait_for_ticket_end(self.server)
+        self.assertEqual('done', [
+            e for e in self.store.ledger(instance_uuid=self.server['id'])
+            if e['event'] == 'move_ended'][0]['reason'])
+
     def test_evacuation_can_be_refused_by_configuration(self):
         self.flags(evacuate_action='refuse', group='miglock')
         from nova.tests.functional.api import client as api_client
