@@ -31,7 +31,6 @@ from nova_miglock import lock
 from tests.functional.guest import rawhttp
 from tests.functional.nova import base
 from tests.functional.nova import paste
-from tests.functional.nova import servers
 
 HOLD = '/openstack/miglock/holds/h'
 RENEW = b'{"renew": true, "lease_seconds": 5}'
@@ -44,15 +43,7 @@ class GuestFramingTest(base.NovaTestCase):
     def setUp(self):
         super().setUp()
         self.server = self.boot()
-        self.identity = {
-            'X-Instance-ID': self.server['id'],
-            'X-Tenant-ID': self.server['tenant_id'],
-            'X-Instance-ID-Signature': servers.sign(base.SECRET,
-                                                    self.server['id'])}
-
-    def fingerprint(self):
-        state = self.store.get_state(self.server['id'])
-        return state.generation, state.holds, len(self.store.ledger())
+        self.identity = self.identity_of(self.server)
 
     def raw(self, method, path, headers, body=b'', **kwargs):
         data = rawhttp.head(method, path, headers) + body
@@ -63,7 +54,7 @@ class GuestFramingTest(base.NovaTestCase):
         self.assertEqual(reason, json.loads(reply.body)['error']['reason'])
 
     def test_a_chunked_body_is_never_taken_as_empty(self):
-        before = self.fingerprint()
+        before = self.fingerprint(self.server)
         chunked = dict(self.identity, **{'Transfer-Encoding': 'chunked'})
         # The answer comes from the headers: of a 3 MB body, the first
         # chunk is enough to send.
@@ -71,7 +62,7 @@ class GuestFramingTest(base.NovaTestCase):
             reply = self.raw('PUT', HOLD, chunked, rawhttp.chunked(
                 body, 65536)[:70000])
             self.assertRefused(reply, 411, 'length_required')
-        self.assertEqual(before, self.fingerprint())
+        self.assertEqual(before, self.fingerprint(self.server))
 
     def test_a_chunked_body_is_read_where_the_server_ends_it(self):
         def put(body, terminated=True):
@@ -83,20 +74,20 @@ class GuestFramingTest(base.NovaTestCase):
                                 'wsgi.input_terminated': terminated})
             return req.get_response(self.metadata.app)
 
-        before = self.fingerprint()
+        before = self.fingerprint(self.server)
         self.assertEqual(411, put(RENEW, terminated=False).status_int)
         reply = put(RENEW)
         self.assertEqual((404, 'not_held'), (
             reply.status_int, reply.json['error']['reason']))
         self.assertEqual(400, put(b'{{{ not json').status_int)
         self.assertEqual(413, put(b' ' * 3000000).status_int)
-        self.assertEqual(before, self.fingerprint())
+        self.assertEqual(before, self.fingerprint(self.server))
         reply = put(b'{"lease_seconds": 5}')
         self.assertEqual((200, 5), (reply.status_int,
                                     reply.json['lease_seconds']))
 
     def test_bad_framing_is_400_at_once_before_any_identity_check(self):
-        before = self.fingerprint()
+        before = self.fingerprint(self.server)
         for path in ('/openstack/miglock', HOLD, '/openstack/miglock/holds'):
             for length in ('-1', 'abc', '1e3', '5 5', '+5'):
                 reply = self.raw('GET', path, {'Content-Length': length})
@@ -109,7 +100,7 @@ class GuestFramingTest(base.NovaTestCase):
         reply = self.raw('PUT', HOLD, dict(self.identity, **{
             'Content-Length': '50'}), RENEW, close_write=True)
         self.assertRefused(reply, 400, 'incomplete_body')
-        self.assertEqual(before, self.fingerprint())
+        self.assertEqual(before, self.fingerprint(self.server))
 
     def test_deep_nesting_is_400_not_a_crash(self):
         body = b'{"reason": ' + b'[' * 1000 + b']' * 1000 + b'}'

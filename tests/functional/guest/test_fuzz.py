@@ -32,7 +32,6 @@ import webob
 
 from tests.functional.guest import rawhttp
 from tests.functional.nova import base
-from tests.functional.nova import servers
 
 PATHS = st.one_of(
     st.sampled_from(['/openstack/miglock', '/openstack/miglock/',
@@ -116,23 +115,15 @@ class FuzzTest(base.NovaTestCase):
         super().setUp()
         self.server = self.boot()
         self.app = nova_wsgi.Loader().load_app('metadata')
-        self.good = {
-            'X-Instance-ID': self.server['id'],
-            'X-Tenant-ID': self.server['tenant_id'],
-            'X-Instance-ID-Signature': servers.sign(base.SECRET,
-                                                    self.server['id'])}
-
-    def fingerprint(self):
-        state = self.store.get_state(self.server['id'])
-        return (state.generation, state.holds, len(self.store.ledger()))
+        self.good = self.identity_of(self.server)
 
     def send_checked(self, req):
         """Send ``req``: never a 5xx, and a refusal changes nothing."""
-        before = self.fingerprint()
+        before = self.fingerprint(self.server)
         reply = req.get_response(self.app)
         self.assertLess(reply.status_int, 500, reply.body[:300])
         if reply.status_int >= 300:
-            self.assertEqual(before, self.fingerprint(),
+            self.assertEqual(before, self.fingerprint(self.server),
                              '%s %s -> %s changed the store'
                              % (req.method, req.path_qs, reply.status))
         return reply
@@ -185,14 +176,14 @@ class FuzzTest(base.NovaTestCase):
             body, framing, bad_length if framing == 'bad-length' else off_by,
             chunk)
         headers.update(self.good if identified else {})
-        before = self.fingerprint()
+        before = self.fingerprint(self.server)
         reply = rawhttp.send(self.metadata.port,
                              rawhttp.head(method, path, headers) + data,
                              close_write=close)
         self.assertLess(reply.status, 500, (method, path, headers,
                                             reply.body[:300]))
         if reply.status >= 300:
-            self.assertEqual(before, self.fingerprint())
+            self.assertEqual(before, self.fingerprint(self.server))
         elif method == 'PUT':
             self.store.end_holds(self.server['id'], event='release',
                                  reason='fuzz', actor='test')

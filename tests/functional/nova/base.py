@@ -200,6 +200,25 @@ class NovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
         """Boot a server and wait until it is ACTIVE."""
         return self._create_server(networks='none', **kwargs)
 
+    def stall(self, owner, name):
+        """Make Nova's ``owner.name`` wait, when called, until released.
+
+        :returns: ``(reached, release)`` events. A failing test releases
+            it at cleanup, so no Nova thread is left waiting.
+        """
+        reached, release = threading.Event(), threading.Event()
+        self.addCleanup(release.set)
+        original = getattr(owner, name)
+
+        def stalled(*args, **kwargs):
+            reached.set()
+            self.assertTrue(release.wait(60))
+            return original(*args, **kwargs)
+
+        self.stub_out('%s.%s.%s' % (owner.__module__, owner.__qualname__,
+                                    name), stalled)
+        return reached, release
+
     def wait_for_ticket_end(self, server):
         """Wait until the listener has closed the server's ticket.
 
@@ -208,6 +227,28 @@ class NovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
         """
         self._wait_for_assert(lambda: self.assertIsNone(
             self.store.get_state(server['id']).ticket))
+
+    def identity_of(self, server, secret=SECRET):
+        """The headers the Neutron metadata proxy adds for ``server``."""
+        return {'X-Instance-ID': server['id'],
+                'X-Tenant-ID': server['tenant_id'],
+                'X-Instance-ID-Signature': servers.sign(secret,
+                                                        server['id'])}
+
+    def fingerprint(self, server):
+        """What a refused guest request must leave as it was."""
+        state = self.store.get_state(server['id'])
+        return state.generation, state.holds, len(self.store.ledger())
+
+    def assertStayed(self, server, host='host1'):
+        """``server`` is ACTIVE on ``host`` and was never migrated."""
+        shown = self.admin_api.get_server(server['id'])
+        self.assertEqual(('ACTIVE', host, None), (
+            shown['status'], shown['OS-EXT-SRV-ATTR:host'],
+            shown['OS-EXT-STS:task_state']))
+        self.assertEqual([], [
+            m for m in self.admin_api.get_migrations()
+            if m['instance_uuid'] == server['id']])
 
     def proxy_for(self, server, tenant_id=None, secret=SECRET):
         """The Neutron metadata proxy an instance's requests go through."""

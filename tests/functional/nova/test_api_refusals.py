@@ -45,7 +45,7 @@ class ApiRefusalTest(base.NovaTestCase):
         req.environ.update(environ)
         return req.get_response(self.app)
 
-    def fingerprint(self):
+    def lock_fingerprint(self):
         state = self.store.get_state(self.server['id'])
         return (state.generation, state.holds, state.static_exempt_until,
                 len(self.store.ledger()))
@@ -64,7 +64,7 @@ class ApiRefusalTest(base.NovaTestCase):
             self.assertEqual(404, self.request('GET', path).status_int, path)
 
     def test_bodies_too_deep_or_too_big_are_400_and_413(self):
-        before = self.fingerprint()
+        before = self.lock_fingerprint()
         deep = b'{"reason": ' + b'[' * 100 + b']' * 100 + b'}'
         message = self.assertFault(self.request(
             'PUT', self.lock_url + '/holds/etl', deep), 400)
@@ -74,23 +74,23 @@ class ApiRefusalTest(base.NovaTestCase):
                                       huge), 413)
         self.assertFault(self.request('POST', self.lock_url + '/action',
                                       huge), 413)
-        self.assertEqual(before, self.fingerprint())
+        self.assertEqual(before, self.lock_fingerprint())
 
     def test_exemptions_out_of_range_are_400(self):
-        before = self.fingerprint()
+        before = self.lock_fingerprint()
         for seconds in (10 ** 12, 2 ** 63, 10 ** 30, -1, 1.5, 'x'):
             message = self.assertFault(self.request(
                 'POST', self.lock_url + '/action',
                 {'exempt': {'reason': 'x', 'seconds': seconds}}), 400)
             self.assertIn('exemption must last', message)
-        self.assertEqual(before, self.fingerprint())
+        self.assertEqual(before, self.lock_fingerprint())
         # A wait is capped at [miglock]/max_acquire_wait, however long.
         reply = self.request('PUT', self.lock_url + '/holds/etl',
                              {'lease_seconds': 60, 'wait': 10 ** 400})
         self.assertEqual(200, reply.status_int, reply.body)
 
     def test_framing_is_checked_before_anything_else(self):
-        before = self.fingerprint()
+        before = self.lock_fingerprint()
         # (Nova's sizelimit filter drops a length that is not a number.)
         for length in ('-1', '+5'):
             self.assertFault(self.request(
@@ -109,7 +109,7 @@ class ApiRefusalTest(base.NovaTestCase):
         # A server that passes chunked bodies undecoded: Nova's sizelimit
         # filter makes the body empty; it is refused, not taken as {}.
         self.assertFault(chunked(False), 411)
-        self.assertEqual(before, self.fingerprint())
+        self.assertEqual(before, self.lock_fingerprint())
         # A server that decodes them: the body is the hold's.
         reply = chunked(True)
         self.assertEqual(200, reply.status_int, reply.body)

@@ -164,7 +164,7 @@ class ComputeFuzzTest(base.NovaTestCase):
             headers['Content-Type'] = content_type
         return headers
 
-    def fingerprint(self):
+    def lock_fingerprint(self):
         """What a refusal must leave alone (a refused move is recorded)."""
         state = self.store.get_state(self.server['id'])
         if state.static_exempt:  # an admin's fuzzed exemption: undo it
@@ -186,14 +186,14 @@ class ComputeFuzzTest(base.NovaTestCase):
         be accepted. (A move Nova accepts shows in its migration records
         only later: it is cast to the conductor.)
         """
-        before, migrations = self.fingerprint(), self.migrations()
+        before, migrations = self.lock_fingerprint(), self.migrations()
         status = send()
         if '/os-miglock' not in str(what):
             self.assertFalse(200 <= status < 300, what)
         if status >= 500:
             self.assertGreaterEqual(replay(), 500, what)
         if status >= 300:
-            self.assertEqual(before, self.fingerprint(), what)
+            self.assertEqual(before, self.lock_fingerprint(), what)
         self.assertIsNone(self.store.get_state(self.server['id']).ticket,
                           what)
         self.assertEqual(migrations, self.migrations(), what)

@@ -57,15 +57,6 @@ class GateDispatchTest(base.NovaTestCase):
                            'project': api.project_id},
             method=method, body=json.dumps(body), headers=all_headers)
 
-    def assertNeverMoved(self):
-        server = self.admin_api.get_server(self.server['id'])
-        self.assertEqual(('ACTIVE', 'host1', None), (
-            server['status'], server['OS-EXT-SRV-ATTR:host'],
-            server['OS-EXT-STS:task_state']))
-        self.assertEqual([], [
-            m for m in self.admin_api.get_migrations()
-            if m['instance_uuid'] == self.server['id']])
-
     def test_every_spelling_of_a_move_is_refused_while_locked(self):
         self.lock()
         resize = {'resize': {'flavorRef': self.bigger}}
@@ -92,7 +83,7 @@ class GateDispatchTest(base.NovaTestCase):
                              (method, path, reply.text))
             self.assertIn('locked against migration', reply.json()[
                 'conflictingRequest']['message'])
-        self.assertNeverMoved()
+        self.assertStayed(self.server)
         events = [e['event'] for e in self.store.ledger(
             instance_uuid=self.server['id'])]
         self.assertEqual(['acquire'] + ['move_refused'] * len(spellings),

@@ -17,8 +17,6 @@ driver's method is replaced, since no real hypervisor runs in Nova's
 harness (the libvirt tests cover the real one).
 """
 
-import threading
-
 from nova.compute import manager as compute_manager
 from nova import exception as nova_exception
 from nova.virt import fake as fake_virt
@@ -40,22 +38,22 @@ class TicketTest(base.NovaTestCase):
         return http.request(self.proxy.url, 'PUT', HOLD,
                             {'lease_seconds': 60})
 
+    def assertEndedAndHoldable(self, outcome):
+        """The move's ticket closes with ``outcome``; then a hold is 200."""
+        self.wait_for_ticket_end(self.server)
+        self.assertEqual(200, self.hold().status)
+        self.assertEqual(outcome, [
+            e for e in self.store.ledger(instance_uuid=self.server['id'])
+            if e['event'] == 'move_ended'][0]['reason'])
+
     def start_live_migration(self, host=None):
         self.admin_api.post_server_action(
             self.server['id'],
             {'os-migrateLive': {'host': host, 'block_migration': 'auto'}})
 
     def test_hold_during_a_live_migration_in_flight_is_refused(self):
-        in_flight, finish = threading.Event(), threading.Event()
-        original = fake_virt.FakeDriver.live_migration
-
-        def live_migration(driver, *args, **kwargs):
-            in_flight.set()
-            self.assertTrue(finish.wait(60))
-            return original(driver, *args, **kwargs)
-
-        self.stub_out('nova.virt.fake.FakeDriver.live_migration',
-                      live_migration)
+        in_flight, finish = self.stall(fake_virt.FakeDriver,
+                                       'live_migration')
         self.start_live_migration()
         self.assertTrue(in_flight.wait(30))
         reply = self.hold()
@@ -68,11 +66,7 @@ class TicketTest(base.NovaTestCase):
         finish.set()
         self._wait_for_migration_status(self.server, ['completed'])
         self._wait_for_state_change(self.server, 'ACTIVE')
-        self.wait_for_ticket_end(self.server)
-        self.assertEqual(200, self.hold().status)
-        self.assertEqual('completed', [
-            e for e in self.store.ledger(instance_uuid=self.server['id'])
-            if e['event'] == 'move_ended'][0]['reason'])
+        self.assertEndedAndHoldable('completed')
 
     def test_a_live_migration_ends_when_nova_records_it_completed(self):
         """Holds wait until Nova's migration record says ``completed``.
@@ -81,19 +75,9 @@ class TicketTest(base.NovaTestCase):
         (and the destination its ``_post_dest.end`` earlier still) before
         it saves the record; here it is held just in between.
         """
-        notified, saved = threading.Event(), threading.Event()
-        self.addCleanup(saved.set)  # a failing test never leaves it stuck
-        original = compute_manager.ComputeManager.\
-            _clean_instance_console_tokens
-
-        def before_the_record_is_saved(manager, *args):
-            notified.set()
-            self.assertTrue(saved.wait(60))
-            return original(manager, *args)
-
-        self.stub_out('nova.compute.manager.ComputeManager.'
-                      '_clean_instance_console_tokens',
-                      before_the_record_is_saved)
+        # The last step before the record is saved.
+        notified, saved = self.stall(compute_manager.ComputeManager,
+                                     '_clean_instance_console_tokens')
         self.start_live_migration()
         self.assertTrue(notified.wait(30))
         self.assertIn('instance.live_migration_post.end', [
@@ -106,11 +90,7 @@ class TicketTest(base.NovaTestCase):
 
         saved.set()
         self._wait_for_migration_status(self.server, ['completed'])
-        self.wait_for_ticket_end(self.server)
-        self.assertEqual(200, self.hold().status)
-        self.assertEqual('completed', [
-            e for e in self.store.ledger(instance_uuid=self.server['id'])
-            if e['event'] == 'move_ended'][0]['reason'])
+        self.assertEndedAndHoldable('completed')
 
     def test_a_failed_pre_check_closes_the_ticket(self):
         def refuse(*args, **kwargs):
@@ -181,16 +161,7 @@ class EvacuationTest(base.NovaTestCase):
     def test_the_evacuation_lasts_until_the_destination_has_rebuilt_it(self):
         # Nova's API notifies instance.evacuate as the evacuation starts;
         # the instance is rebuilt on the destination afterwards.
-        spawning, spawned = threading.Event(), threading.Event()
-        self.addCleanup(spawned.set)
-        original = fake_virt.FakeDriver.spawn
-
-        def spawn(driver, *args, **kwargs):
-            spawning.set()
-            self.assertTrue(spawned.wait(60))
-            return original(driver, *args, **kwargs)
-
-        self.stub_out('nova.virt.fake.FakeDriver.spawn', spawn)
+        spawning, spawned = self.stall(fake_virt.FakeDriver, 'spawn')
         self.admin_api.post_server_action(self.server['id'], {
             'evacuate': {}})
         self.assertTrue(spawning.wait(30))
