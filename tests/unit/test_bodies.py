@@ -114,7 +114,7 @@ def test_what_is_not_a_strict_json_object_of_known_keys_is_refused(raw):
         bodies.json_object(raw, {'a'})
 
 
-@settings(max_examples=300, derandomize=True, deadline=None)
+@settings(max_examples=150, derandomize=True, deadline=None)
 @given(st.binary(max_size=300) | st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=5),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(

@@ -53,7 +53,16 @@ class GuestFramingTest(base.NovaTestCase):
         self.assertEqual(status, reply.status, reply.body)
         self.assertEqual(reason, json.loads(reply.body)['error']['reason'])
 
-    def test_a_chunked_body_is_never_taken_as_empty(self):
+    def test_a_chunked_body_is_read_only_where_the_server_ends_it(self):
+        self.check_a_chunked_body_is_never_taken_as_empty()
+        self.check_a_chunked_body_is_read_where_the_server_ends_it()
+
+    def test_bad_framing_nesting_and_paths_are_clear_4xx(self):
+        self.check_bad_framing_is_400_at_once_before_any_identity_check()
+        self.check_deep_nesting_is_400_not_a_crash()
+        self.check_a_path_that_is_not_utf8_is_404_under_ours()
+
+    def check_a_chunked_body_is_never_taken_as_empty(self):
         before = self.fingerprint(self.server)
         chunked = dict(self.identity, **{'Transfer-Encoding': 'chunked'})
         # The answer comes from the headers: of a 3 MB body, the first
@@ -64,7 +73,7 @@ class GuestFramingTest(base.NovaTestCase):
             self.assertRefused(reply, 411, 'length_required')
         self.assertEqual(before, self.fingerprint(self.server))
 
-    def test_a_chunked_body_is_read_where_the_server_ends_it(self):
+    def check_a_chunked_body_is_read_where_the_server_ends_it(self):
         def put(body, terminated=True):
             req = webob.Request.blank(HOLD, method='PUT',
                                       headers=self.identity)
@@ -86,7 +95,7 @@ class GuestFramingTest(base.NovaTestCase):
         self.assertEqual((200, 5), (reply.status_int,
                                     reply.json['lease_seconds']))
 
-    def test_bad_framing_is_400_at_once_before_any_identity_check(self):
+    def check_bad_framing_is_400_at_once_before_any_identity_check(self):
         before = self.fingerprint(self.server)
         for path in ('/openstack/miglock', HOLD, '/openstack/miglock/holds'):
             for length in ('-1', 'abc', '1e3', '5 5', '+5'):
@@ -102,7 +111,7 @@ class GuestFramingTest(base.NovaTestCase):
         self.assertRefused(reply, 400, 'incomplete_body')
         self.assertEqual(before, self.fingerprint(self.server))
 
-    def test_deep_nesting_is_400_not_a_crash(self):
+    def check_deep_nesting_is_400_not_a_crash(self):
         body = b'{"reason": ' + b'[' * 1000 + b']' * 1000 + b'}'
         reply = self.raw('PUT', HOLD, dict(self.identity, **{
             'Content-Length': str(len(body))}), body)
@@ -110,7 +119,7 @@ class GuestFramingTest(base.NovaTestCase):
         self.assertIn('nests deeper', json.loads(reply.body)['error'][
             'message'])
 
-    def test_a_path_that_is_not_utf8_is_404_under_ours_novas_elsewhere(self):
+    def check_a_path_that_is_not_utf8_is_404_under_ours(self):
         for path in ('/openstack/miglock/%FF',
                      '/openstack/miglock/holds/%FF'):
             reply = self.raw('GET', path, self.identity)

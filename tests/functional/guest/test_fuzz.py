@@ -157,7 +157,7 @@ class FuzzTest(base.NovaTestCase):
                 error = json.loads(reply.body)['error']
                 self.assertEqual(reply.status_int, error['code'])
 
-    @settings(max_examples=150, deadline=None, derandomize=True,
+    @settings(max_examples=100, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow,
                                      HealthCheck.data_too_large])
     @given(method=st.sampled_from(['GET', 'PUT', 'DELETE', 'POST']),

@@ -56,14 +56,20 @@ class ApiRefusalTest(base.NovaTestCase):
         self.assertEqual(status, fault['code'])
         return fault['message']
 
-    def test_paths_that_are_not_utf8_get_novas_404(self):
+    def test_bad_input_is_a_clear_4xx_and_changes_nothing(self):
+        self.check_paths_that_are_not_utf8_get_novas_404()
+        self.check_bodies_too_deep_or_too_big_are_400_and_413()
+        self.check_framing_is_checked_before_anything_else()
+        self.check_exemptions_out_of_range_are_400()
+
+    def check_paths_that_are_not_utf8_get_novas_404(self):
         server = '/servers/' + self.server['id']
         for path in ('/v2.1/servers/%FF', '/v2.1' + server + '/%FF',
                      self.lock_url + '/holds/%FF', self.lock_url + '%FF',
                      '/v2.1/%FF' + server + '/os-miglock'):
             self.assertEqual(404, self.request('GET', path).status_int, path)
 
-    def test_bodies_too_deep_or_too_big_are_400_and_413(self):
+    def check_bodies_too_deep_or_too_big_are_400_and_413(self):
         before = self.lock_fingerprint()
         deep = b'{"reason": ' + b'[' * 100 + b']' * 100 + b'}'
         message = self.assertFault(self.request(
@@ -76,7 +82,7 @@ class ApiRefusalTest(base.NovaTestCase):
                                       huge), 413)
         self.assertEqual(before, self.lock_fingerprint())
 
-    def test_exemptions_out_of_range_are_400(self):
+    def check_exemptions_out_of_range_are_400(self):
         before = self.lock_fingerprint()
         for seconds in (10 ** 12, 2 ** 63, 10 ** 30, -1, 1.5, 'x'):
             message = self.assertFault(self.request(
@@ -89,7 +95,7 @@ class ApiRefusalTest(base.NovaTestCase):
                              {'lease_seconds': 60, 'wait': 10 ** 400})
         self.assertEqual(200, reply.status_int, reply.body)
 
-    def test_framing_is_checked_before_anything_else(self):
+    def check_framing_is_checked_before_anything_else(self):
         before = self.lock_fingerprint()
         # (Nova's sizelimit filter drops a length that is not a number.)
         for length in ('-1', '+5'):

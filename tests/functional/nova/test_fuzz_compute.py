@@ -26,6 +26,7 @@ contract says, and nothing else).
 import json
 import urllib.parse
 
+from hypothesis import example
 from hypothesis import given
 from hypothesis import HealthCheck
 from hypothesis import settings
@@ -61,14 +62,15 @@ LOCK_PATHS = st.sampled_from([
     '/v2.1/servers/%(id)s/os-miglock/action',
     '/v2.1/servers/%(id)s/os-miglock/action/'])
 PATHS = st.one_of(ACTION_PATHS, ACTION_PATHS, ODD_PATHS, LOCK_PATHS)
-# (method on the wire, query): Routes takes ``_method`` from the query of
-# any request, so several of these reach POST .../action.
-SPELLINGS = st.sampled_from([
-    ('POST', ''), ('POST', ''), ('PUT', '?_method=POST'),
-    ('PUT', '?_method=post'),
-    ('PATCH', '?_method=POST'), ('DELETE', '?_method=POST'),
-    ('GET', '?_method=POST'), ('PUT', '?x=1&_method=POST'),
-    ('PUT', '?_method=%50OST'), ('HEAD', '?_method=POST'),
+# (method on the wire, query). Routes takes ``_method`` from the query of
+# any request: the overrides come first and twice, the rest are spellings
+# the router refuses or that reach other routes.
+OVERRIDES = [('PUT', '?_method=POST'), ('PUT', '?_method=post'),
+             ('PUT', '?x=1&_method=POST'), ('PUT', '?_method=%50OST'),
+             ('GET', '?_method=POST'), ('DELETE', '?_method=POST'),
+             ('PATCH', '?_method=POST'), ('HEAD', '?_method=POST'),
+             ('POST', '?_method=POST'), ('POST', '')]
+SPELLINGS = st.sampled_from(OVERRIDES + OVERRIDES + [
     ('POST', '?_method=PUT'), ('POST', '?_method=POST&_method=GET'),
     ('PUT', ''), ('GET', ''), ('DELETE', ''), ('POST', '?_method='),
     ('POST', '?_method=%FF')])
@@ -198,12 +200,24 @@ class ComputeFuzzTest(base.NovaTestCase):
                           what)
         self.assertEqual(migrations, self.migrations(), what)
 
-    @settings(max_examples=150, deadline=None, derandomize=True,
+    @settings(max_examples=120, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow,
                                      HealthCheck.data_too_large])
     @given(spelling=SPELLINGS, path=PATHS, request=REQUESTS,
            content_type=CONTENT_TYPES,
            admin=st.sampled_from([True, True, True, False]))
+    # The holes found by hand stay in the corpus.
+    @example(spelling=('PUT', '?_method=POST'),
+             path='/v2.1/servers/%(id)s/action',
+             request=('2.30', b'{"os-migrateLive": {"host": "host2", '
+                      b'"block_migration": "auto", "force": true}}'),
+             content_type='application/json', admin=True)
+    @example(spelling=('POST', ''),
+             path='/v2.1/os-volumes_boot/%(id)s/action',
+             request=('2.30', b'{"resize": {"flavorRef": "bigger"}}'),
+             content_type='application/json', admin=True)
+    @example(spelling=('GET', ''), path='/v2.1/servers/%%FF/action',
+             request=('2.1', b''), content_type=None, admin=False)
     def test_no_spelling_moves_a_locked_server_or_5xx(
             self, spelling, path, request, content_type, admin):
         method, query = spelling
@@ -219,12 +233,15 @@ class ComputeFuzzTest(base.NovaTestCase):
                 path.partition('?')[0]).decode('latin-1')
             req.environ['QUERY_STRING'] = path.partition('?')[2]
             req.body = body
-            return req.get_response(app).status_int
+            try:
+                return req.get_response(app).status_int
+            except Exception:
+                return 500  # what a WSGI server answers for it
 
         self.check(lambda: send(self.ours), lambda: send(self.nova_alone),
                    (method, path, version, body, content_type))
 
-    @settings(max_examples=80, deadline=None, derandomize=True,
+    @settings(max_examples=50, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow,
                                      HealthCheck.data_too_large])
     @given(method=st.sampled_from(['POST', 'PUT', 'GET']),

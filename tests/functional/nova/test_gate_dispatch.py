@@ -58,6 +58,7 @@ class GateDispatchTest(base.NovaTestCase):
             method=method, body=json.dumps(body), headers=all_headers)
 
     def test_every_spelling_of_a_move_is_refused_while_locked(self):
+        self.check_every_route_to_a_move_method_goes_through_the_gate()
         self.lock()
         resize = {'resize': {'flavorRef': self.bigger}}
         spellings = [
@@ -100,7 +101,7 @@ class GateDispatchTest(base.NovaTestCase):
                           ('move_ended', 'completed')],
                          [(e['event'], e['reason']) for e in ledger])
 
-    def test_every_route_to_a_move_method_goes_through_the_gate(self):
+    def check_every_route_to_a_move_method_goes_through_the_gate(self):
         routers = []
         for _where, app in self.api_fixture.app().applications:
             routers += dispatch.find_routers(app)
