@@ -22,7 +22,9 @@ GROUP = cfg.OptGroup(
 
 ALL_OPTS = [
     cfg.IntOpt('max_body_size',
-               default=2048,
+               # The largest valid body, a 255-character reason in
+               # escaped astral characters (as the agent sends it), fits.
+               default=4096,
                min=256,
                max=65536,
                help="""

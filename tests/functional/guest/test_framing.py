@@ -60,6 +60,7 @@ class GuestFramingTest(base.NovaTestCase):
     def test_bad_framing_nesting_and_paths_are_clear_4xx(self):
         self.check_bad_framing_is_400_at_once_before_any_identity_check()
         self.check_deep_nesting_is_400_not_a_crash()
+        self.check_the_largest_valid_body_is_read()
         self.check_a_path_that_is_not_utf8_is_404_under_ours()
 
     def check_a_chunked_body_is_never_taken_as_empty(self):
@@ -118,6 +119,16 @@ class GuestFramingTest(base.NovaTestCase):
         self.assertRefused(reply, 400, lock.InvalidRequest.reason)
         self.assertIn('nests deeper', json.loads(reply.body)['error'][
             'message'])
+
+    def check_the_largest_valid_body_is_read(self):
+        # As the agent sends it: json.dumps escapes each astral character
+        # into 12 bytes.
+        body = json.dumps({'lease_seconds': 60, 'reason': '\U0001F600' * 255,
+                           'wait': 0, 'renew': False}).encode('utf-8')
+        self.assertGreater(len(body), 3000)
+        reply = self.raw('PUT', HOLD, dict(self.identity, **{
+            'Content-Length': str(len(body))}), body)
+        self.assertEqual(200, reply.status, reply.body)
 
     def check_a_path_that_is_not_utf8_is_404_under_ours(self):
         for path in ('/openstack/miglock/%FF',
