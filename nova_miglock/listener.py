@@ -35,19 +35,25 @@ from nova_miglock import static_locks
 
 LOG = logging.getLogger(__name__)
 
-# Event type -> outcome recorded when it closes the instance's ticket.
-TICKET_ENDS = {
+# Ends that Nova notifies before it records them in its migration record:
+# the ticket closes once the record agrees
+# (reconcile.TicketReconciler.confirm_end). Not ends: the destination's
+# post-live-migration event (the source still works on the move) and
+# instance.evacuate (sent by the API when the evacuation starts).
+CONFIRMED_ENDS = {
     'instance.live_migration_post.end': 'completed',
-    'instance.live_migration_post_dest.end': 'completed',
     'instance.live_migration_rollback.end': 'rolled-back',
     'instance.live_migration_rollback_dest.end': 'rolled-back',
     'instance.live_migration_abort.end': 'aborted',
+    'instance.rebuild.end': 'evacuated',
+}
+# Event type -> outcome recorded when it closes the instance's ticket.
+TICKET_ENDS = {
     'instance.resize_confirm.end': 'confirmed',
     'instance.resize_revert.end': 'reverted',
     'instance.resize.error': 'failed',
     'instance.resize_prep.error': 'failed',
     'instance.resize_finish.error': 'failed',
-    'instance.evacuate': 'evacuated',
     'instance.rebuild.error': 'failed',
     'instance.unshelve.end': 'unshelved',
     'instance.delete.end': 'deleted',
@@ -64,9 +70,10 @@ def _instance_uuid(event_type, data):
 class NovaEndpoint:
     """Handles Nova's versioned notifications, by event type."""
 
-    def __init__(self, manager):
+    def __init__(self, manager, reconciler=None):
         self._manager = manager
         self._conf = manager.conf
+        self._reconciler = reconciler
 
     def info(self, ctxt, publisher_id, event_type, payload, metadata):
         return self.handle(event_type, payload)
@@ -82,7 +89,14 @@ class NovaEndpoint:
         if not instance_uuid:
             return None
         try:
-            if event_type in TICKET_ENDS:
+            if event_type in CONFIRMED_ENDS and self._reconciler:
+                self._reconciler.confirm_end(
+                    instance_uuid, outcome=CONFIRMED_ENDS[event_type],
+                    actor='nova:%s' % event_type)
+            elif event_type in CONFIRMED_ENDS:
+                self._end(instance_uuid, event_type,
+                          CONFIRMED_ENDS[event_type])
+            elif event_type in TICKET_ENDS:
                 self._end(instance_uuid, event_type, TICKET_ENDS[event_type])
             elif event_type.startswith('compute_task.') and \
                     event_type.endswith('.error'):
@@ -149,7 +163,7 @@ class Listener:
         targets = [messaging.Target(topic=topic)
                    for topic in conf.miglock_listener.nova_topics]
         self._listener = messaging.get_notification_listener(
-            transport, targets, [NovaEndpoint(manager)],
+            transport, targets, [NovaEndpoint(manager, reconciler)],
             executor='threading', pool=conf.miglock_listener.pool,
             allow_requeue=True)
         options = conf.miglock_listener

@@ -45,6 +45,9 @@ HOLD_END_EVENTS = (EVENT_RELEASE, EVENT_EXPIRE, EVENT_BREAK, EVENT_EVACUATED)
 HOLDER_PATTERN = r'[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}'
 _HOLDER_RE = re.compile(HOLDER_PATTERN)
 MAX_REASON_LENGTH = 255
+# An exemption from static locks is a maintenance window, not a new policy:
+# a year at most (and well inside what a timestamp can hold).
+MAX_EXEMPTION_SECONDS = 366 * 24 * 3600
 _UUID_RE = re.compile(r'[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?'
                       r'[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}')
 
@@ -161,6 +164,15 @@ def validate_lease(value):
     if value < 1:
         raise InvalidRequest('lease_seconds must be at least 1, got %d'
                              % value)
+    return value
+
+
+def validate_exemption(value):
+    if isinstance(value, bool) or not isinstance(value, int) or \
+            not 0 <= value <= MAX_EXEMPTION_SECONDS:
+        raise InvalidRequest('the exemption must last a whole number of '
+                             'seconds from 0 to %d, got %r'
+                             % (MAX_EXEMPTION_SECONDS, value))
     return value
 
 

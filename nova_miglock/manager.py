@@ -141,7 +141,8 @@ class LockManager:
                 or wait < 0 or wait != wait:
             raise lock.InvalidRequest('wait must be a number of seconds >= 0,'
                                       ' got %r' % (wait,))
-        return min(float(wait), float(self._conf.miglock.max_acquire_wait))
+        # Capped before float(): a huge integer does not fit in one.
+        return float(min(wait, self._conf.miglock.max_acquire_wait))
 
     # -- moves --------------------------------------------------------------
 
@@ -232,10 +233,7 @@ class LockManager:
         reason = lock.validate_reason(reason).strip()
         if not reason:
             raise lock.InvalidRequest('an exemption must say why (reason)')
-        if isinstance(seconds, bool) or not isinstance(seconds, int) or \
-                seconds < 0:
-            raise lock.InvalidRequest('the exemption must last a whole '
-                                      'number of seconds >= 0')
+        lock.validate_exemption(seconds)
         state = self.store.exempt_static(
             instance_uuid, project_id=None, seconds=seconds, reason=reason,
             actor=actor)

@@ -9,12 +9,9 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""What our three paste filters share: construction, paste hook, bodies."""
-
-import json
+"""What our paste filters share: construction, paste hook, paths."""
 
 from nova_miglock import conf as miglock_conf
-from nova_miglock import lock
 from nova_miglock import manager as lock_manager
 
 CONF = miglock_conf.CONF
@@ -43,23 +40,12 @@ class LockFilter:
         return _filter
 
 
-def json_object(raw, allowed):
-    """The request body (bytes) as a JSON object with only ``allowed`` keys.
+def path_info(req):
+    """The request path as text, or None when it is not UTF-8.
 
-    An empty body is an empty object.
-
-    :raises InvalidRequest: not JSON, not an object, or an unknown key.
+    No resource of ours has such a path; webob would raise on it.
     """
-    if not raw.strip():
-        return {}
     try:
-        fields = json.loads(raw.decode('utf-8'))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise lock.InvalidRequest('request body is not JSON: %s' % exc)
-    if not isinstance(fields, dict):
-        raise lock.InvalidRequest('request body must be a JSON object')
-    unknown = set(fields) - allowed
-    if unknown:
-        raise lock.InvalidRequest('unknown field(s) %s; expected %s' % (
-            ', '.join(sorted(unknown)), ', '.join(sorted(allowed))))
-    return fields
+        return req.path_info
+    except UnicodeDecodeError:
+        return None

@@ -11,26 +11,27 @@
 # under the License.
 """The compute API gate: no move of a locked instance gets past nova-api.
 
-A paste filter for the ``openstack_compute_api_v21`` pipelines, placed after
-``keystonecontext``. For every server action that moves an instance it
-admits the move (opening a migration ticket) or refuses it with 409 in
-Nova's own fault format, before Nova does anything. If Nova then does not
-accept the request, the ticket is closed at once. There is no bypass for
-admins: an operator who must move a locked instance breaks the lock first
-(``nova-miglock-manage lock break``), which is audited.
-"""
+The gate judges the call Nova is about to make, not the request text: it
+sits on the controller methods that start a move, inside Nova's router
+(:mod:`nova_miglock.api.dispatch`), so the method after any ``_method``
+override, the path after routing and the body as Nova parsed it are what
+it sees. For each such call it admits the move (opening a migration ticket)
+or refuses it with 409 in Nova's own fault format, before Nova does
+anything. If Nova then refuses the request, the ticket is closed at once.
+There is no bypass for admins: an operator who must move a locked instance
+breaks the lock first (``nova-miglock-manage lock break``), which is
+audited.
 
-import json
-import re
+The ``miglock_gate`` paste filter installs it when paste loads a compute
+API pipeline; requests that start no move never meet it.
+"""
 
 from nova.compute import vm_states
 from oslo_log import log as logging
-import webob
-import webob.dec
 import webob.exc
 
 from nova_miglock.api import base
-from nova_miglock.api import faults
+from nova_miglock.api import dispatch
 from nova_miglock.api import instances
 from nova_miglock import conf as miglock_conf
 from nova_miglock import leases
@@ -39,7 +40,6 @@ from nova_miglock import lock
 LOG = logging.getLogger(__name__)
 CONF = miglock_conf.CONF
 
-ACTION_PATH = re.compile(r'^(?:/[^/]+)?/servers/(?P<server>[^/]+)/action/?$')
 KINDS = {'os-migrateLive': 'live-migration', 'migrate': 'cold-migration',
          'resize': 'resize', 'evacuate': 'evacuation',
          'unshelve': 'unshelve'}
@@ -47,39 +47,46 @@ VERBS = {'os-migrateLive': 'live-migrate', 'migrate': 'migrate',
          'resize': 'resize', 'evacuate': 'evacuate', 'unshelve': 'unshelve'}
 
 
-def move_action(req, moves):
-    """``(server_id, action)`` if ``req`` asks for a gated move, else None."""
-    if req.method != 'POST':
-        return None
-    match = ACTION_PATH.match(req.path_info)
-    if match is None:
-        return None
-    try:
-        body = json.loads(req.body or b'null')
-    except ValueError:
-        return None  # Nova answers malformed bodies itself.
-    if not isinstance(body, dict) or len(body) != 1:
-        return None
-    (action,) = body
-    if action not in moves:
-        return None
-    return match.group('server'), action
-
-
 class MigrationLockGate(base.LockFilter):
-    """Paste filter admitting or refusing every move of an instance."""
+    """Admits or refuses every call of Nova's that would move an instance.
 
-    @webob.dec.wsgify
-    def __call__(self, req):
-        found = move_action(req, self._conf.miglock_gate.moves)
+    Built on the app below it in the pipeline, it gates that app's router
+    and hands requests straight to it: paste gets the router back.
+    """
+
+    @classmethod
+    def factory(cls, global_config, **local_config):
+        """paste.filter_factory entry point: gate the router below."""
+        def _filter(application):
+            cls(application).install()
+            return application
+        return _filter
+
+    def install(self):
+        """Put the gate on every move method of the routers below."""
+        return dispatch.install(self.application,
+                                self._conf.miglock_gate.moves, self.judge)
+
+    def judge(self, req, action, server_id, call):
+        """Let ``call`` (Nova's move method) run only for an admitted move.
+
+        :raises webob.exc.HTTPException: the refusal, which Nova's resource
+            turns into its fault format.
+        """
         context = req.environ.get('nova.context')
-        if found is None or context is None:
-            return self.application
-        server_id, action = found
+        if context is None or server_id is None:
+            return call()  # Nova refuses such a call itself.
         instance = instances.load(context, server_id)
         if instance is None or not self._moves(action, instance):
-            return self.application  # Nova answers (404, or no move).
-        return self._gate(req, context, instance, action)
+            return call()  # Nova answers (404, or no move).
+        ticket = self._admit(req, context, instance, action)
+        if ticket is None:
+            return call()  # store down, configured to fail open
+        try:
+            return call()
+        except Exception as exc:
+            self._rejected(instance, ticket, context, exc)
+            raise
 
     @staticmethod
     def _moves(action, instance):
@@ -88,34 +95,41 @@ class MigrationLockGate(base.LockFilter):
         return action != 'unshelve' or \
             instance.vm_state == vm_states.SHELVED_OFFLOADED
 
-    def _gate(self, req, context, instance, action):
+    def _admit(self, req, context, instance, action):
         target = instances.target(self._conf, instance)
         request_id = req.environ.get('openstack.request_id')
         actor = 'user:%s' % context.user_id
         try:
             if action == 'evacuate' and self._evacuation_breaks(
                     context, instance):
-                ticket = self._manager.admit_evacuation(
+                return self._manager.admit_evacuation(
                     target, request_id=request_id, actor=actor)
-            else:
-                ticket = self._manager.admit_move(
-                    target, kind=KINDS[action], request_id=request_id,
-                    actor=actor)
+            return self._manager.admit_move(
+                target, kind=KINDS[action], request_id=request_id,
+                actor=actor)
         except lock.InstanceLocked as exc:
-            return self._refuse(req, exc.details['state'], action)
+            raise self._refusal(exc.details['state'], action)
         except lock.MigrationInProgress as exc:
-            return faults.nova_fault(req, webob.exc.HTTPConflict(
-                explanation=exc.message))
+            raise webob.exc.HTTPConflict(explanation=exc.message)
         except lock.StoreUnavailable as exc:
-            return self._store_down(req, exc, action, instance)
-        response = req.get_response(self.application)
-        if response.status_int >= 300:
-            # Nothing moved: the instance is still on its host.
+            return self._store_down(exc, action, instance)
+
+    def _rejected(self, instance, ticket, context, exc):
+        """Nova refused an admitted move: the ticket ends now."""
+        status = getattr(exc, 'status_int', None) or getattr(
+            exc, 'code', None)
+        try:
             self._manager.end_move(
-                instance.uuid, ticket_id=ticket.ticket_id, actor=actor,
-                outcome='rejected-%d' % response.status_int,
+                instance.uuid, ticket_id=ticket.ticket_id,
+                actor='user:%s' % context.user_id,
+                outcome='rejected-%s' % (status or 'error'),
+                # Nothing moved: the instance is still on its host.
                 host=instance.host)
-        return response
+        except lock.MigLockError as error:
+            LOG.error('Could not close ticket %(ticket)s of %(instance)s '
+                      'that Nova refused; its deadline will: %(error)s',
+                      {'ticket': ticket.ticket_id, 'instance': instance.uuid,
+                       'error': error.message})
 
     def _evacuation_breaks(self, context, instance):
         """Whether this evacuation overrides the instance's locks.
@@ -127,7 +141,8 @@ class MigrationLockGate(base.LockFilter):
                 not instances.compute_host_is_up(context, instance.uuid,
                                                  instance.host))
 
-    def _refuse(self, req, state, action):
+    @staticmethod
+    def _refusal(state, action):
         message = ('Cannot %s instance %s: it is locked against migration '
                    'by %s. Retry when the locks end, or have an operator '
                    'break them (nova-miglock-manage lock break).'
@@ -137,19 +152,20 @@ class MigrationLockGate(base.LockFilter):
         if state.holds and not state.static_locks:
             headers['Retry-After'] = leases.retry_after(
                 state.now, state.lease_expires_at)
-        return faults.nova_fault(req, webob.exc.HTTPConflict(
-            explanation=message, headers=headers))
+        return webob.exc.HTTPConflict(explanation=message, headers=headers)
 
-    def _store_down(self, req, exc, action, instance):
+    def _store_down(self, exc, action, instance):
         if self._conf.miglock.fail_closed:
             LOG.error('Refused %(action)s of %(instance)s: %(error)s',
                       {'action': action, 'instance': instance.uuid,
                        'error': exc.message})
-            return faults.nova_fault(req, webob.exc.HTTPServiceUnavailable(
+            raise webob.exc.HTTPServiceUnavailable(
                 explanation='Moves are refused while the migration lock '
                 'store cannot be reached ([miglock]/fail_closed); retry '
-                'later.', headers={'Retry-After': 30}))
+                'later.', headers={
+                    'Retry-After':
+                        self._conf.miglock_gate.unavailable_retry_after})
         LOG.warning('Letting %(action)s of %(instance)s through unchecked: '
                     '%(error)s', {'action': action, 'instance': instance.uuid,
                                   'error': exc.message})
-        return req.get_response(self.application)
+        return None

@@ -30,6 +30,7 @@ import webob
 import webob.dec
 
 from nova_miglock.api import base
+from nova_miglock.api import bodies
 from nova_miglock.api import identity
 from nova_miglock.api import instances
 from nova_miglock.api import responses
@@ -73,14 +74,17 @@ class MigrationLockMetadata(base.LockFilter):
 
     @webob.dec.wsgify
     def __call__(self, req):
-        path = req.path_info
+        # PATH_INFO holds the path's bytes as Latin-1; ours are ASCII.
+        path = req.environ.get('PATH_INFO', '')
         if path != PREFIX and not path.startswith(PREFIX + '/'):
             return self.application
+        if base.path_info(req) is None:
+            return responses.error(404, 'not_found', 'no such resource')
         try:
             return self._serve(req)
         except Exception:
             LOG.exception('Unexpected failure serving %(method)s %(path)s',
-                          {'method': req.method, 'path': path})
+                          {'method': req.method, 'path': req.path_info})
             return responses.error(500, 'internal_error',
                                    'unexpected error; it has been logged')
 
@@ -95,9 +99,11 @@ class MigrationLockMetadata(base.LockFilter):
                 405, 'method_not_allowed',
                 '%s is not allowed on %s' % (req.method, req.path_info),
                 headers={'Allow': ', '.join(ALLOWED[kind])})
-        body = self._read_body(req)
-        if isinstance(body, webob.Response):
-            return body
+        try:
+            body = bodies.read(req.environ,
+                               self._conf.miglock_metadata.max_body_size)
+        except bodies.BodyError as exc:
+            return responses.error(exc.status, exc.reason, exc.message)
         try:
             guest = self._identifier.identify(req)
         except identity.IdentityError as exc:
@@ -117,24 +123,6 @@ class MigrationLockMetadata(base.LockFilter):
             503, lock.StoreUnavailable.reason,
             responses.UNAVAILABLE_MESSAGE,
             retry_after=self._conf.miglock_metadata.unavailable_retry_after)
-
-    def _read_body(self, req):
-        limit = self._conf.miglock_metadata.max_body_size
-        length = req.content_length
-        if length is not None and length > limit:
-            return responses.error(413, 'body_too_large',
-                                   'request body is over %d bytes' % limit)
-        if length:
-            raw = req.body_file.read(length)
-        elif 'chunked' in req.headers.get('Transfer-Encoding', '').lower():
-            raw = req.body_file.read(limit + 1)
-            if len(raw) > limit:
-                return responses.error(
-                    413, 'body_too_large',
-                    'request body is over %d bytes' % limit)
-        else:
-            raw = b''
-        return raw
 
     def _dispatch(self, req, kind, holder, body, guest):
         target = self._target(guest, with_static_locks=req.method == 'GET')
@@ -172,7 +160,7 @@ class MigrationLockMetadata(base.LockFilter):
             extra_specs=extra_specs, static_locks=found)
 
     def _put(self, target, holder, raw):
-        fields = base.json_object(raw, HOLD_FIELDS)
+        fields = bodies.json_object(raw, HOLD_FIELDS)
         grant = self._manager.acquire(
             target, holder, source=lock.SOURCE_GUEST,
             lease_seconds=fields.get('lease_seconds'),

@@ -37,6 +37,7 @@ import webob.dec
 import webob.exc
 
 from nova_miglock.api import base
+from nova_miglock.api import bodies
 from nova_miglock.api import faults
 from nova_miglock.api import instances
 from nova_miglock.api import responses
@@ -61,7 +62,7 @@ class MigrationLockServers(base.LockFilter):
 
     @webob.dec.wsgify
     def __call__(self, req):
-        match = PATH.match(req.path_info)
+        match = PATH.match(base.path_info(req) or '')
         context = req.environ.get('nova.context')
         if match is None or context is None:
             return self.application
@@ -70,8 +71,14 @@ class MigrationLockServers(base.LockFilter):
                                match.group('rest') or '')
         except lock.MigLockError as exc:
             return self._error(req, exc)
+        except bodies.BodyError as exc:
+            return faults.nova_fault(req, webob.exc.status_map[exc.status](
+                explanation=exc.message))
 
     def _serve(self, req, context, server_id, rest):
+        # Framing is checked first, whatever the method: a request whose
+        # body cannot be read is answered before anything else is done.
+        raw = self._body(req)
         instance = instances.load(context, server_id)
         if instance is None:
             return faults.nova_fault(req, webob.exc.HTTPNotFound(
@@ -85,13 +92,13 @@ class MigrationLockServers(base.LockFilter):
                 'miglock': self._manager.state(target).to_dict()})
         if hold and req.method in ('PUT', 'DELETE'):
             return self._hold(req, context, target, scope,
-                              hold.group('holder'))
+                              hold.group('holder'), raw)
         if rest in ('/action', '/action/') and req.method == 'POST':
-            return self._action(req, context, target, scope)
+            return self._action(context, target, scope, raw)
         return faults.nova_fault(req, webob.exc.HTTPNotFound(
             explanation='No %s on %s' % (req.method, req.path_info)))
 
-    def _hold(self, req, context, target, scope, holder):
+    def _hold(self, req, context, target, scope, holder, raw):
         source = lock.SOURCE_OPERATOR if context.is_admin \
             else lock.SOURCE_TENANT
         actor = 'user:%s' % context.user_id
@@ -100,7 +107,7 @@ class MigrationLockServers(base.LockFilter):
             self._manager.release(target, holder, source=source, actor=actor)
             return responses.json_response(204)
         policy.authorize(context, policies.HOLD, scope)
-        fields = base.json_object(req.body, HOLD_FIELDS)
+        fields = bodies.json_object(raw, HOLD_FIELDS)
         grant = self._manager.acquire(
             target, holder, source=source,
             lease_seconds=fields.get('lease_seconds'),
@@ -108,8 +115,8 @@ class MigrationLockServers(base.LockFilter):
             actor=actor)
         return responses.json_response(200, {'hold': grant.to_dict()})
 
-    def _action(self, req, context, target, scope):
-        body = base.json_object(req.body, frozenset(ACTIONS))
+    def _action(self, context, target, scope, raw):
+        body = bodies.json_object(raw, frozenset(ACTIONS))
         if len(body) != 1 or not isinstance(next(iter(body.values())),
                                             dict):
             raise lock.InvalidRequest('give exactly one action: {"break": '
@@ -134,13 +141,19 @@ class MigrationLockServers(base.LockFilter):
         return responses.json_response(200, {
             'miglock': self._manager.state(target).to_dict()})
 
+    def _body(self, req):
+        return bodies.read(req.environ, self._conf.miglock_gate.max_body_size)
+
     def _error(self, req, exc):
         status = responses.status_of(exc)
         message = exc.message
+        retry_after = exc.retry_after
         if status == 503:
             LOG.error('Migration lock store unavailable: %s', exc.message)
             message = responses.UNAVAILABLE_MESSAGE
-        headers = {'Retry-After': exc.retry_after} if exc.retry_after else {}
+            retry_after = retry_after or \
+                self._conf.miglock_gate.unavailable_retry_after
+        headers = {'Retry-After': retry_after} if retry_after else {}
         error = webob.exc.status_map[status](explanation=message,
                                              headers=headers)
         return faults.nova_fault(req, error)

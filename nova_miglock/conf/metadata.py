@@ -22,18 +22,37 @@ GROUP = cfg.OptGroup(
 
 ALL_OPTS = [
     cfg.IntOpt('max_body_size',
-               default=2048,
+               # The largest valid body, a 255-character reason in
+               # escaped astral characters (as the agent sends it), fits.
+               default=4096,
                min=256,
                max=65536,
                help="""
 Largest request body, in bytes, the endpoint reads. Larger requests are
-refused with HTTP 413 before any of the body is read.
+refused with HTTP 413 before any of the body is read (a chunked body, which
+announces no length, is read up to this size).
+
+Possible values:
+
+* 256 to 65536.
+
+Related options:
+
+* ``[miglock_gate]/max_body_size`` (the server lock API's)
 """),
     cfg.IntOpt('unavailable_retry_after',
                default=5,
                min=1,
                help="""
 Seconds suggested in ``Retry-After`` when the lock store is unavailable.
+
+Possible values:
+
+* Any whole number of seconds from 1.
+
+Related options:
+
+* ``[miglock_gate]/unavailable_retry_after`` (the compute API's)
 """),
 ]
 

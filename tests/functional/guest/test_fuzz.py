@@ -13,8 +13,11 @@
 
 Random methods, paths, identity headers and bodies (non-JSON, huge,
 unicode, negative, zero and huge leases) go to Nova's metadata app with our
-filter. Nothing may answer 5xx (the store is up, so not even 503), and a
-request that is refused must change nothing in the store.
+filter, as WSGI environs and as raw bytes on a real socket with random
+framing (Content-Length right, short, long, negative or garbled; chunked
+well or badly; both). Nothing may answer 5xx (the store is up, so not even
+503), every answer must come within the client's timeout, and a request
+that is refused must change nothing in the store.
 """
 
 import json
@@ -27,8 +30,8 @@ from hypothesis import strategies as st
 from nova.api import wsgi as nova_wsgi
 import webob
 
+from tests.functional.guest import rawhttp
 from tests.functional.nova import base
-from tests.functional.nova import servers
 
 PATHS = st.one_of(
     st.sampled_from(['/openstack/miglock', '/openstack/miglock/',
@@ -67,6 +70,38 @@ DEEP_BODIES = st.fixed_dictionaries(
     optional={'wait': st.one_of(st.sampled_from([0, 0.1]), NUMBERS)},
 ).map(lambda d: json.dumps(d).encode('utf-8'))
 
+
+def framed(body, kind, number, chunk):
+    """``(headers, bytes on the wire, half-close)`` as a client writes them.
+
+    A client that announces more than it sends and waits would hang any
+    server; those close their side, as a client that gave up does.
+    """
+    if kind == 'length':
+        return {'Content-Length': str(len(body))}, body, False
+    if kind == 'short':
+        return {'Content-Length': str(len(body) + number)}, body, True
+    if kind == 'long':
+        return {'Content-Length': str(max(0, len(body) - number))}, body, \
+            False
+    if kind == 'bad-length':
+        return {'Content-Length': number}, body, False
+    if kind == 'chunked':
+        return {'Transfer-Encoding': 'chunked'}, rawhttp.chunked(
+            body, chunk), False
+    if kind == 'bad-chunked':
+        return {'Transfer-Encoding': 'chunked'}, body, True
+    if kind == 'both':
+        return {'Content-Length': str(len(body)),
+                'Transfer-Encoding': 'chunked'}, rawhttp.chunked(body), False
+    return {}, b'', False
+
+
+FRAMINGS = st.sampled_from(['length', 'short', 'long', 'bad-length',
+                            'chunked', 'bad-chunked', 'both', 'none'])
+BAD_LENGTHS = st.sampled_from(['-1', '-0', 'abc', '1e3', '5 5', '+5',
+                               '0x10', '99999999999999999999999', ''])
+
 BODIES = st.one_of(st.none(), JSON_BODIES, st.binary(max_size=300),
                    st.binary(min_size=2049, max_size=6000),
                    st.text(max_size=200).map(lambda t: t.encode('utf-8')),
@@ -80,23 +115,15 @@ class FuzzTest(base.NovaTestCase):
         super().setUp()
         self.server = self.boot()
         self.app = nova_wsgi.Loader().load_app('metadata')
-        self.good = {
-            'X-Instance-ID': self.server['id'],
-            'X-Tenant-ID': self.server['tenant_id'],
-            'X-Instance-ID-Signature': servers.sign(base.SECRET,
-                                                    self.server['id'])}
-
-    def fingerprint(self):
-        state = self.store.get_state(self.server['id'])
-        return (state.generation, state.holds, len(self.store.ledger()))
+        self.good = self.identity_of(self.server)
 
     def send_checked(self, req):
         """Send ``req``: never a 5xx, and a refusal changes nothing."""
-        before = self.fingerprint()
+        before = self.fingerprint(self.server)
         reply = req.get_response(self.app)
         self.assertLess(reply.status_int, 500, reply.body[:300])
         if reply.status_int >= 300:
-            self.assertEqual(before, self.fingerprint(),
+            self.assertEqual(before, self.fingerprint(self.server),
                              '%s %s -> %s changed the store'
                              % (req.method, req.path_qs, reply.status))
         return reply
@@ -129,6 +156,37 @@ class FuzzTest(base.NovaTestCase):
             if reply.content_type == 'application/json' and reply.body:
                 error = json.loads(reply.body)['error']
                 self.assertEqual(reply.status_int, error['code'])
+
+    @settings(max_examples=100, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow,
+                                     HealthCheck.data_too_large])
+    @given(method=st.sampled_from(['GET', 'PUT', 'DELETE', 'POST']),
+           path=st.one_of(PATHS, st.sampled_from([
+               '/openstack/miglock/%FF', '/openstack/latest/meta_data.json',
+               '/openstack'])),
+           body=st.one_of(DEEP_BODIES, JSON_BODIES, st.binary(max_size=300),
+                          st.binary(min_size=2049, max_size=4000)),
+           framing=FRAMINGS, off_by=st.integers(1, 3000),
+           bad_length=BAD_LENGTHS, chunk=st.integers(1, 64),
+           identified=st.booleans())
+    def test_framing_on_a_socket_never_hangs_or_5xx(
+            self, method, path, body, framing, off_by, bad_length, chunk,
+            identified):
+        headers, data, close = framed(
+            body, framing, bad_length if framing == 'bad-length' else off_by,
+            chunk)
+        headers.update(self.good if identified else {})
+        before = self.fingerprint(self.server)
+        reply = rawhttp.send(self.metadata.port,
+                             rawhttp.head(method, path, headers) + data,
+                             close_write=close)
+        self.assertLess(reply.status, 500, (method, path, headers,
+                                            reply.body[:300]))
+        if reply.status >= 300:
+            self.assertEqual(before, self.fingerprint(self.server))
+        elif method == 'PUT':
+            self.store.end_holds(self.server['id'], event='release',
+                                 reason='fuzz', actor='test')
 
     @settings(max_examples=300, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow,

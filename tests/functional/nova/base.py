@@ -19,6 +19,7 @@ store is a real SQLite file; the metadata API is served on a real socket.
 import os
 import shutil
 import tempfile
+import threading
 
 from nova.api import wsgi as nova_wsgi
 import nova.conf
@@ -34,10 +35,12 @@ import sqlalchemy as sa
 from nova_miglock import listener
 from nova_miglock import manager as lock_manager
 from nova_miglock import notifications
+from nova_miglock import reconcile
 from nova_miglock import store as lock_store
 from nova_miglock.store.sql import direct
 from nova_miglock.store.sql import driver
 from nova_miglock.store.sql import migration
+from tests.functional.nova import clients
 from tests.functional.nova import paste
 from tests.functional.nova import servers
 
@@ -136,8 +139,10 @@ class NovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
         return found
 
     def _forward_nova_notifications(self):
-        endpoint = listener.NovaEndpoint(
-            lock_manager.LockManager(CONF, store=self.store))
+        manager = lock_manager.LockManager(CONF, store=self.store)
+        endpoint = listener.NovaEndpoint(manager, reconcile.TicketReconciler(
+            manager, lambda: clients.novaclient_for(self),
+            schedule=self.schedule))
         original = nova_notifications.FakeVersionedNotifier._notify
 
         def _notify(notifier, priority, ctxt, event_type, payload):
@@ -148,6 +153,13 @@ class NovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
 
         self.stub_out('nova.tests.fixtures.notifications.'
                       'FakeVersionedNotifier._notify', _notify)
+
+    def schedule(self, delay, function, *args):
+        """A timer like the listener's, cancelled when the test ends."""
+        timer = threading.Timer(delay, function, args)
+        timer.daemon = True
+        self.addCleanup(timer.cancel)
+        timer.start()
 
     def store_path(self):
         """Where the embedded store of this test lives."""
@@ -187,6 +199,56 @@ class NovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
     def boot(self, **kwargs):
         """Boot a server and wait until it is ACTIVE."""
         return self._create_server(networks='none', **kwargs)
+
+    def stall(self, owner, name):
+        """Make Nova's ``owner.name`` wait, when called, until released.
+
+        :returns: ``(reached, release)`` events. A failing test releases
+            it at cleanup, so no Nova thread is left waiting.
+        """
+        reached, release = threading.Event(), threading.Event()
+        self.addCleanup(release.set)
+        original = getattr(owner, name)
+
+        def stalled(*args, **kwargs):
+            reached.set()
+            self.assertTrue(release.wait(60))
+            return original(*args, **kwargs)
+
+        self.stub_out('%s.%s.%s' % (owner.__module__, owner.__qualname__,
+                                    name), stalled)
+        return reached, release
+
+    def wait_for_ticket_end(self, server):
+        """Wait until the listener has closed the server's ticket.
+
+        A live migration's ticket closes once Nova has recorded the end,
+        shortly after its notification.
+        """
+        self._wait_for_assert(lambda: self.assertIsNone(
+            self.store.get_state(server['id']).ticket))
+
+    def identity_of(self, server, secret=SECRET):
+        """The headers the Neutron metadata proxy adds for ``server``."""
+        return {'X-Instance-ID': server['id'],
+                'X-Tenant-ID': server['tenant_id'],
+                'X-Instance-ID-Signature': servers.sign(secret,
+                                                        server['id'])}
+
+    def fingerprint(self, server):
+        """What a refused guest request must leave as it was."""
+        state = self.store.get_state(server['id'])
+        return state.generation, state.holds, len(self.store.ledger())
+
+    def assertStayed(self, server, host='host1'):
+        """``server`` is ACTIVE on ``host`` and was never migrated."""
+        shown = self.admin_api.get_server(server['id'])
+        self.assertEqual(('ACTIVE', host, None), (
+            shown['status'], shown['OS-EXT-SRV-ATTR:host'],
+            shown['OS-EXT-STS:task_state']))
+        self.assertEqual([], [
+            m for m in self.admin_api.get_migrations()
+            if m['instance_uuid'] == server['id']])
 
     def proxy_for(self, server, tenant_id=None, secret=SECRET):
         """The Neutron metadata proxy an instance's requests go through."""

@@ -51,13 +51,7 @@ class LiveMigrationTest(base.NovaTestCase):
         self.assertEqual(409, fault['code'])
         for fragment in fragments:
             self.assertIn(fragment, fault['message'])
-        server = self.admin_api.get_server(self.server['id'])
-        self.assertEqual(('ACTIVE', 'host1', None), (
-            server['status'], server['OS-EXT-SRV-ATTR:host'],
-            server['OS-EXT-STS:task_state']))
-        self.assertEqual([], [
-            m for m in self.admin_api.get_migrations()
-            if m['instance_uuid'] == self.server['id']])
+        self.assertStayed(self.server)
         return error
 
     def test_hold_refuses_then_release_lets_the_same_request_through(self):
@@ -78,9 +72,9 @@ class LiveMigrationTest(base.NovaTestCase):
         self.assertEqual(204, self.guest('DELETE', HOLD).status)
         self._live_migrate(self.server, api=self.admin_api)
         self.assertEqual('host2', self.host_of(self.server))
-        state = self.store.get_state(self.server['id'])
-        self.assertIsNone(state.ticket)
-        self.assertIsNone(state.migration_requested_at)
+        self.wait_for_ticket_end(self.server)
+        self.assertIsNone(self.store.get_state(
+            self.server['id']).migration_requested_at)
         events = [e['event'] for e in self.store.ledger(
             instance_uuid=self.server['id'])]
         self.assertEqual(['acquire', 'move_refused', 'release',

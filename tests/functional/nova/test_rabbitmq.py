@@ -31,6 +31,7 @@ from nova_miglock import manager as lock_manager
 from nova_miglock import notifications
 from nova_miglock import reconcile
 from tests.functional.nova import base
+from tests.functional.nova import clients
 
 RABBIT = os.environ.get('MIGLOCK_TEST_RABBIT_URL',
                         'rabbit://guest:guest@127.0.0.1:5672/')
@@ -81,9 +82,11 @@ class RabbitMQTest(base.NovaTestCase):
         notifications.reset_notifier()
         self.flags(nova_topics=[nova_topic], pool='listener-%s' % run,
                    group='miglock_listener')
+        manager = lock_manager.LockManager(base.CONF, store=self.store)
         service = listener.Listener(
-            base.CONF, lock_manager.LockManager(base.CONF, store=self.store),
-            reconcile.TicketReconciler(None, None), transport=self.transport)
+            base.CONF, manager, reconcile.TicketReconciler(
+                manager, lambda: clients.novaclient_for(self),
+                schedule=self.schedule), transport=self.transport)
         service.start()
         self.addCleanup(service.stop)
         self.collector = Collector()

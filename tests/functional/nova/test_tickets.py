@@ -17,8 +17,7 @@ driver's method is replaced, since no real hypervisor runs in Nova's
 harness (the libvirt tests cover the real one).
 """
 
-import threading
-
+from nova.compute import manager as compute_manager
 from nova import exception as nova_exception
 from nova.virt import fake as fake_virt
 
@@ -39,22 +38,22 @@ class TicketTest(base.NovaTestCase):
         return http.request(self.proxy.url, 'PUT', HOLD,
                             {'lease_seconds': 60})
 
+    def assertEndedAndHoldable(self, outcome):
+        """The move's ticket closes with ``outcome``; then a hold is 200."""
+        self.wait_for_ticket_end(self.server)
+        self.assertEqual(200, self.hold().status)
+        self.assertEqual(outcome, [
+            e for e in self.store.ledger(instance_uuid=self.server['id'])
+            if e['event'] == 'move_ended'][0]['reason'])
+
     def start_live_migration(self, host=None):
         self.admin_api.post_server_action(
             self.server['id'],
             {'os-migrateLive': {'host': host, 'block_migration': 'auto'}})
 
     def test_hold_during_a_live_migration_in_flight_is_refused(self):
-        in_flight, finish = threading.Event(), threading.Event()
-        original = fake_virt.FakeDriver.live_migration
-
-        def live_migration(driver, *args, **kwargs):
-            in_flight.set()
-            self.assertTrue(finish.wait(60))
-            return original(driver, *args, **kwargs)
-
-        self.stub_out('nova.virt.fake.FakeDriver.live_migration',
-                      live_migration)
+        in_flight, finish = self.stall(fake_virt.FakeDriver,
+                                       'live_migration')
         self.start_live_migration()
         self.assertTrue(in_flight.wait(30))
         reply = self.hold()
@@ -67,10 +66,31 @@ class TicketTest(base.NovaTestCase):
         finish.set()
         self._wait_for_migration_status(self.server, ['completed'])
         self._wait_for_state_change(self.server, 'ACTIVE')
-        self.assertEqual(200, self.hold().status)
-        self.assertEqual('completed', [
-            e for e in self.store.ledger(instance_uuid=self.server['id'])
-            if e['event'] == 'move_ended'][0]['reason'])
+        self.assertEndedAndHoldable('completed')
+
+    def test_a_live_migration_ends_when_nova_records_it_completed(self):
+        """Holds wait until Nova's migration record says ``completed``.
+
+        Nova's source host notifies ``instance.live_migration_post.end``
+        (and the destination its ``_post_dest.end`` earlier still) before
+        it saves the record; here it is held just in between.
+        """
+        # The last step before the record is saved.
+        notified, saved = self.stall(compute_manager.ComputeManager,
+                                     '_clean_instance_console_tokens')
+        self.start_live_migration()
+        self.assertTrue(notified.wait(30))
+        self.assertIn('instance.live_migration_post.end', [
+            n['event_type'] for n in self.notifier.versioned_notifications])
+        (migration,) = self.admin_api.get_migrations()
+        self.assertEqual('running', migration['status'])
+        reply = self.hold()
+        self.assertEqual(409, reply.status, reply.body)
+        self.assertEqual('migration_in_progress', reply.error['reason'])
+
+        saved.set()
+        self._wait_for_migration_status(self.server, ['completed'])
+        self.assertEndedAndHoldable('completed')
 
     def test_a_failed_pre_check_closes_the_ticket(self):
         def refuse(*args, **kwargs):
@@ -137,6 +157,24 @@ class EvacuationTest(base.NovaTestCase):
                                           warning[2]['holder']))
         self._wait_for_assert(lambda: self.assertIsNone(
             self.store.get_state(server['id']).ticket))
+
+    def test_the_evacuation_lasts_until_the_destination_has_rebuilt_it(self):
+        # Nova's API notifies instance.evacuate as the evacuation starts;
+        # the instance is rebuilt on the destination afterwards.
+        spawning, spawned = self.stall(fake_virt.FakeDriver, 'spawn')
+        self.admin_api.post_server_action(self.server['id'], {
+            'evacuate': {}})
+        self.assertTrue(spawning.wait(30))
+        reply = http.request(self.proxy.url, 'PUT', HOLD,
+                             {'lease_seconds': 60})
+        self.assertEqual((409, 'migration_in_progress'), (
+            reply.status, reply.error['reason']))
+        spawned.set()
+        self._wait_for_migration_status(self.server, ['done'])
+        self.wait_for_ticket_end(self.server)
+        self.assertEqual('done', [
+            e for e in self.store.ledger(instance_uuid=self.server['id'])
+            if e['event'] == 'move_ended'][0]['reason'])
 
     def test_evacuation_can_be_refused_by_configuration(self):
         self.flags(evacuate_action='refuse', group='miglock')
