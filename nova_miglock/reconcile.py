@@ -38,20 +38,31 @@ FINAL_STATUSES = frozenset(['completed', 'confirmed', 'reverted', 'error',
 
 def verdict(nova, instance_uuid):
     """Why the instance's move is over, or None if it may still run."""
+    over = _verdict_and_host(nova, instance_uuid)
+    return over[0] if over else None
+
+
+def _verdict_and_host(nova, instance_uuid):
+    """``(why the move is over, the host Nova has it on)``, or None.
+
+    Once the move is over the server's host is where the instance stays
+    until its next admitted move, so it is recorded with the ticket's end.
+    """
     try:
         server = nova.servers.get(instance_uuid)
     except nova_exceptions.NotFound:
-        return 'instance-deleted'
+        return 'instance-deleted', None
     if getattr(server, 'OS-EXT-STS:task_state', None) is not None:
         return None
     if getattr(server, 'OS-EXT-STS:vm_state', None) == 'resized':
         return None  # awaiting confirm or revert: still moving
+    host = getattr(server, 'OS-EXT-SRV-ATTR:host', None) or None
     migrations = sorted(nova.migrations.list(instance_uuid=instance_uuid),
                         key=lambda m: (m.created_at or '', m.id))
     if not migrations:
-        return 'no-migration'
+        return 'no-migration', host
     status = migrations[-1].status
-    return status if status in FINAL_STATUSES else None
+    return (status, host) if status in FINAL_STATUSES else None
 
 
 # Seconds between the checks of a notified end, after the first at once.
@@ -75,11 +86,14 @@ class TicketReconciler:
         self._schedule = schedule
 
     def _verdict(self, instance_uuid):
-        """``verdict()`` with our cached client; raises if Nova fails."""
+        """``(why over, host)`` or None, with our cached client.
+
+        :raises Exception: whatever asking Nova raised.
+        """
         if self._nova is None:
             self._nova = self._nova_factory()
         try:
-            return verdict(self._nova, instance_uuid)
+            return _verdict_and_host(self._nova, instance_uuid)
         except Exception:
             self._nova = None
             raise
@@ -111,19 +125,22 @@ class TicketReconciler:
             self._schedule(self._confirm_delays[attempt], self._confirm,
                            instance_uuid, ticket_id, outcome, actor,
                            attempt + 1)
-        elif over is not None or not answered:
+        elif over is not None:
+            status, host = over
             self._end(instance_uuid, ticket_id, actor,
-                      over if over in FINAL_STATUSES else outcome)
+                      status if status in FINAL_STATUSES else outcome, host)
+        elif not answered:
+            self._end(instance_uuid, ticket_id, actor, outcome, None)
         else:
             LOG.warning('Nova still reports the move of %(instance)s as '
                         'running after it notified its end; ticket '
                         '%(ticket)s is left to its deadline',
                         {'instance': instance_uuid, 'ticket': ticket_id})
 
-    def _end(self, instance_uuid, ticket_id, actor, outcome):
+    def _end(self, instance_uuid, ticket_id, actor, outcome, host):
         try:
             self._manager.end_move(instance_uuid, ticket_id=ticket_id,
-                                   actor=actor, outcome=outcome)
+                                   actor=actor, outcome=outcome, host=host)
         except lock.MigLockError as exc:
             LOG.error('Could not close ticket %(ticket)s of %(instance)s; '
                       'its deadline will: %(error)s',
@@ -135,18 +152,19 @@ class TicketReconciler:
         closed = 0
         for ticket in self._manager.store.overdue_tickets():
             try:
-                outcome = self._verdict(ticket.instance_uuid)
+                over = self._verdict(ticket.instance_uuid)
             except Exception as exc:
                 LOG.warning('Cannot check overdue ticket %(ticket)s of '
                             '%(instance)s with Nova: %(error)s',
                             {'ticket': ticket.ticket_id,
                              'instance': ticket.instance_uuid, 'error': exc})
                 continue
-            if outcome is None:
+            if over is None:
                 self._manager.store.extend_ticket(
                     ticket.instance_uuid, ticket.ticket_id,
                     self._manager.conf.miglock.ticket_deadline)
                 continue
+            outcome, host = over
             LOG.info('Closing overdue ticket %(ticket)s of %(instance)s: '
                      '%(outcome)s', {'ticket': ticket.ticket_id,
                                      'instance': ticket.instance_uuid,
@@ -154,6 +172,6 @@ class TicketReconciler:
             self._manager.end_move(ticket.instance_uuid,
                                    ticket_id=ticket.ticket_id,
                                    outcome='reconciled-%s' % outcome,
-                                   actor='nova-miglock-listener')
+                                   actor='nova-miglock-listener', host=host)
             closed += 1
         return closed

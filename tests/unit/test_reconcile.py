@@ -33,7 +33,8 @@ class FakeNova:
 
     def _server(self, uuid):
         return types.SimpleNamespace(**{'OS-EXT-STS:task_state': None,
-                                        'OS-EXT-STS:vm_state': 'active'})
+                                        'OS-EXT-STS:vm_state': 'active',
+                                        'OS-EXT-SRV-ATTR:host': 'dest'})
 
     def _migrations(self, instance_uuid):
         status = self._statuses.pop(0)
@@ -70,8 +71,9 @@ def confirm(statuses):
 def test_the_ticket_closes_once_novas_record_says_completed():
     ended, delays = confirm(['running', 'running', 'completed'])
     assert delays == [0.2, 0.5]
+    # Where Nova has the instance once the move is over is recorded.
     assert ended == [{'ticket_id': 'ticket-1', 'actor': 'nova:x',
-                      'outcome': 'completed'}]
+                      'outcome': 'completed', 'host': 'dest'}]
 
 
 def test_novas_final_status_is_the_outcome():
