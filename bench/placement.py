@@ -254,7 +254,7 @@ def main():
     if args.multiplier is not None:
         CONF.set_override('weight_multiplier', args.multiplier,
                           group='miglock_weigher')
-    counts, repeats, history_count = (1000, 10000), 7, 240
+    counts, repeats, history_count = (1000, 10000), 9, 240
     if args.smoke:
         args.seeds, args.hosts, args.rounds = 1, 6, 1
         counts, repeats, history_count = (1000, 10000), 1, 60
