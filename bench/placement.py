@@ -254,10 +254,10 @@ def main():
     if args.multiplier is not None:
         CONF.set_override('weight_multiplier', args.multiplier,
                           group='miglock_weigher')
-    counts, repeats, history_count = (1000, 10000), 9, 240
+    counts, repeats, history_count = (1000, 10000), (25, 9), 240
     if args.smoke:
         args.seeds, args.hosts, args.rounds = 1, 6, 1
-        counts, repeats, history_count = (1000, 10000), 1, 60
+        counts, repeats, history_count = (1000, 10000), (1, 1), 60
     weighers = [cls() for cls in weights.HostWeightHandler(
     ).get_matching_classes(CONF.filter_scheduler.weight_classes)]
     began = time.time()
@@ -279,6 +279,7 @@ def main():
     print('source reads per boot: %.2f' % max(reads))
     if args.no_cost:
         return
+    repeats = dict(zip(counts, repeats))
     costs = nova_hosts.cost(weighers, history(0, history_count)[1], counts,
                             repeats, lambda rng: draw_boot(rng, 0, 0)[1])
     added = nova_hosts.cost_table(costs, repeats, len(weighers))

@@ -117,7 +117,10 @@ class MigrationLockWeigher(weights.BaseHostWeigher):
         if ref is not None and ref() is request_spec:
             return outlook
         outlook = self._read(request_spec)
-        self._last = (weakref.ref(request_spec), outlook)
+        try:
+            self._last = (weakref.ref(request_spec), outlook)
+        except TypeError:
+            self._last = (None, None)   # not Nova's RequestSpec: no cache
         return outlook
 
     @staticmethod
