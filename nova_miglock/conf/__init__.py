@@ -27,11 +27,12 @@ from nova_miglock.conf import notifications
 from nova_miglock.conf import nova_client
 from nova_miglock.conf import quota
 from nova_miglock.conf import store
+from nova_miglock.conf import weigher
 
 CONF = cfg.CONF
 
 _MODULES = (miglock, store, quota, metadata, gate, notifications, listener,
-            nova_client, compute, hook)
+            nova_client, compute, hook, weigher)
 
 
 def register_opts(conf):

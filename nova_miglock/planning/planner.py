@@ -158,19 +158,29 @@ def plan(candidates, beliefs, now, params, running=None):
     admitted; they hold their slots until they end.
     """
     candidates = [c for c in candidates if c.uuid not in (running or {})]
-    targets = [simulate.Target(c.uuid, c.host, c.group) for c in candidates]
     rng = random.Random(params.seed)
     runs = []
     for _ in range(max(1, params.samples)):
         world = sample_world(candidates, beliefs, now, params,
                              random.Random(rng.random()))
-        outcome = simulate.run(
-            world, make_strategy(params, beliefs, candidates), targets,
-            start=now, deadline=params.deadline, limits=params.limits,
-            not_before=params.not_before, api_delay=params.api_delay,
-            on_deadline=params.on_deadline, running=running)
-        runs.append(outcome)
+        runs.append(rehearse(world, candidates, beliefs, now, params,
+                             running))
     return _summarise(candidates, runs, now, params)
+
+
+def rehearse(world, candidates, beliefs, now, params, running=None):
+    """Drain ``candidates`` once in ``world`` with ``params.strategy``.
+
+    ``plan`` calls it on worlds sampled from the model; a simulation of a
+    whole cloud (``bench/placement.py``) calls it on the world it made, to
+    drain one host. Returns the :class:`simulate.Outcome`.
+    """
+    targets = [simulate.Target(c.uuid, c.host, c.group) for c in candidates]
+    return simulate.run(
+        world, make_strategy(params, beliefs, candidates), targets,
+        start=now, deadline=params.deadline, limits=params.limits,
+        not_before=params.not_before, api_delay=params.api_delay,
+        on_deadline=params.on_deadline, running=running)
 
 
 def replan(previous, candidates, beliefs, now, running=None):

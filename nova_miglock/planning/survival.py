@@ -147,10 +147,21 @@ class Curve:
 
     def mean(self):
         """Expected duration (area under S, tail included)."""
+        return self.area_after(0.0)
+
+    def area_after(self, after):
+        """The area under S from ``after`` on, tail included.
+
+        ``area_after(t) / mean()`` is the chance that a lock found running
+        at a random moment still has more than ``t`` to go.
+        """
         area, prev_t, prev_s = 0.0, 0.0, 1.0
         for t, s in zip(self.times, self.surv):
-            area += prev_s * (t - prev_t)
+            if t > after:
+                area += prev_s * (t - max(prev_t, after))
             prev_t, prev_s = t, s
+        if after > prev_t:
+            return self.sf(after) / self.tail_rate
         return area + prev_s / self.tail_rate
 
 

@@ -1,0 +1,111 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Where the placement weigher's per-request data comes from: the seam.
+
+The weigher asks one question per scheduling request: "how lock-prone is
+this boot, and how slow to drain is each host now?" A
+:class:`DrainabilitySource` answers it with one read. The expensive part
+(fitting the history model, grouping it by profile, summing each host's
+instances) is prepared elsewhere and kept up to date as instances come
+and go; the answer only looks it up (the blazar-nova pattern).
+
+:class:`InMemorySource` keeps that state in memory; tests and
+``bench/placement.py`` use it. The store-backed source (see
+``doc/source/placement.rst``) keeps the same :class:`~placement.
+ProfileTable` and host costs in the lock store, prepared periodically by
+the listener, and reads them with one query per request.
+"""
+
+import abc
+import dataclasses
+import types
+
+from nova_miglock.planning import placement
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    """What the scheduler knows about the instance it places."""
+
+    profile: placement.Profile
+    instance_uuid: str = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Outlook:
+    """The answer: the boot's proneness and every known host's cost.
+
+    ``costs`` maps a compute host name to its drain cost (0..1 of the
+    horizon); a host it does not name has no known lock-prone instance.
+    It is read-only: a source may hand out its own mapping.
+    """
+
+    proneness: float
+    costs: object = dataclasses.field(
+        default_factory=lambda: types.MappingProxyType({}))
+
+
+class DrainabilitySource(abc.ABC):
+    """One read per scheduling request; never called per host."""
+
+    @abc.abstractmethod
+    def outlook(self, request):
+        """The :class:`Outlook` for ``request``.
+
+        :raises Exception: anything; the weigher then weighs nothing.
+        """
+
+
+class InMemorySource(DrainabilitySource):
+    """A profile table and per-host loads kept in memory.
+
+    ``place`` and ``remove`` keep the host costs current as instances
+    land and leave, incrementally (one curve folded in or out), so an
+    answer costs a dictionary lookup whatever the number of hosts.
+    """
+
+    def __init__(self, table):
+        self.table = table
+        self.reads = 0
+        self._loads = {}
+        self._where = {}
+        self._costs = {}
+        self._view = types.MappingProxyType(self._costs)
+
+    def place(self, uuid, host, profile, curve=None):
+        """``uuid`` now runs on ``host``; ``curve`` overrides its profile's.
+
+        ``curve`` is for an instance whose own history says more than its
+        profile's (an instance the model knows well).
+        """
+        self.remove(uuid)
+        curve = curve if curve is not None else self.table.curve(profile)
+        load = self._loads.setdefault(host, placement.HostLoad(
+            self.table.times))
+        load.add(curve)
+        self._where[uuid] = (host, curve)
+        self._costs[host] = load.cost()
+
+    def remove(self, uuid):
+        if uuid not in self._where:
+            return
+        host, curve = self._where.pop(uuid)
+        load = self._loads[host]
+        load.remove(curve)
+        self._costs[host] = load.cost()
+
+    def cost(self, host):
+        return self._costs.get(host, 0.0)
+
+    def outlook(self, request):
+        self.reads += 1
+        return Outlook(self.table.proneness(request.profile), self._view)

@@ -1,0 +1,140 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""MigrationLockWeigher: keep most hosts quick to drain.
+
+A host is as slow to empty as its longest lock. This weigher gathers new
+instances that are likely to be locked for long on hosts that already are
+slow to drain, and keeps the others on hosts that are quick to drain, so a
+rolling maintenance waits on few hosts instead of on all of them.
+
+Its data comes from a :class:`~nova_miglock.planning.drainability.
+DrainabilitySource`, read once per scheduling request (not per host); a
+source that fails makes every weight 0, never a failed boot.
+"""
+
+import math
+import weakref
+
+from nova.scheduler import utils
+from nova.scheduler import weights
+from oslo_log import log as logging
+
+from nova_miglock import conf as miglock_conf
+from nova_miglock.conf import weigher as weigher_conf
+from nova_miglock.planning import drainability
+from nova_miglock.planning import placement
+
+LOG = logging.getLogger(__name__)
+CONF = miglock_conf.CONF
+
+_source = None
+
+
+def set_source(source):
+    """Use ``source`` (a DrainabilitySource, or None) from now on."""
+    global _source
+    _source = source
+
+
+def get_source():
+    return _source
+
+
+def request_of(request_spec):
+    """The profile Nova's RequestSpec gives of the instance it places."""
+    flavor = request_spec.flavor if 'flavor' in request_spec else None
+    image = request_spec.image if 'image' in request_spec else None
+    return drainability.Request(
+        profile=placement.Profile(
+            project_id=request_spec.project_id
+            if 'project_id' in request_spec else None,
+            flavor=flavor.flavorid if flavor and 'flavorid' in flavor
+            else None,
+            image=image.id if image and 'id' in image else None),
+        instance_uuid=request_spec.instance_uuid
+        if 'instance_uuid' in request_spec else None)
+
+
+class MigrationLockWeigher(weights.BaseHostWeigher):
+    """Prefer slow-to-drain hosts for lock-prone boots, quick ones else."""
+
+    # Raw weights are proneness x cost, both bounded: fixed bounds keep a
+    # weak preference weak (min-max scaling would blow it up to 0..1).
+    minval = -1.0
+    maxval = 1.0
+
+    def __init__(self):
+        # A bad option stops the scheduler at start, naming it.
+        miglock_conf.check(CONF)
+        self._multiplier = CONF.miglock_weigher.weight_multiplier
+        self._last = (None, None)   # (weak ref to the RequestSpec, Outlook)
+        if get_source() is None:
+            LOG.warning('MigrationLockWeigher has no drainability source: '
+                        'every host weighs 0 until one is set')
+
+    def weight_multiplier(self, host_state):
+        # Read once per request in weigh_objects; most hosts are in no
+        # aggregate, and then there is nothing to override.
+        if not host_state.aggregates:
+            return self._multiplier
+        return utils.get_weight_multiplier(
+            host_state, weigher_conf.AGGREGATE_KEY, self._multiplier)
+
+    def weigh_objects(self, weighed_obj_list, request_spec):
+        self._multiplier = CONF.miglock_weigher.weight_multiplier
+        hosts = [w.obj.host for w in weighed_obj_list]
+        if self._multiplier == 0 and not any(
+                w.obj.aggregates for w in weighed_obj_list):
+            return [0.0] * len(hosts)
+        outlook = self._outlook(request_spec)
+        if outlook is None:
+            return [0.0] * len(hosts)
+        return placement.weights(outlook.proneness, outlook.costs, hosts)
+
+    def _weigh_object(self, host_state, request_spec):
+        outlook = self._outlook(request_spec)
+        if outlook is None:
+            return 0.0
+        return placement.weights(outlook.proneness, outlook.costs,
+                                 [host_state.host])[0]
+
+    def _outlook(self, request_spec):
+        """The source's answer for this request, read at most once.
+
+        Nova weighs every instance of a multi-create with the same
+        RequestSpec object; its identity is the request's.
+        """
+        ref, outlook = self._last
+        if ref is not None and ref() is request_spec:
+            return outlook
+        outlook = self._read(request_spec)
+        try:
+            self._last = (weakref.ref(request_spec), outlook)
+        except TypeError:
+            self._last = (None, None)   # not Nova's RequestSpec: no cache
+        return outlook
+
+    @staticmethod
+    def _read(request_spec):
+        source = get_source()
+        if source is None:
+            return None
+        try:
+            outlook = source.outlook(request_of(request_spec))
+            if not math.isfinite(outlook.proneness):
+                raise ValueError('proneness %r' % outlook.proneness)
+        except Exception as exc:  # whatever it is, never fail a boot
+            LOG.warning('MigrationLockWeigher weighs every host 0 for '
+                        'this request: its drainability source failed: '
+                        '%(error)s', {'error': exc})
+            return None
+        return outlook
