@@ -148,7 +148,9 @@ def _sqlite_engine(url, conf):
         # snapshot, and every read of the store is a single statement
         # where consistency matters (get_state).
         if conn.get_execution_options().get(WRITE):
-            conn.connection.driver_connection.execute('BEGIN IMMEDIATE')
+            # Through SQLAlchemy, so "database is locked" after
+            # busy_timeout is wrapped like any other statement's error.
+            conn.exec_driver_sql('BEGIN IMMEDIATE')
 
     return engine
 
@@ -166,14 +168,30 @@ def _mysql_engine(url, conf):
         with dbapi_conn.cursor() as cursor:
             cursor.execute("SET SESSION sql_mode = 'TRADITIONAL'")
             cursor.execute("SET SESSION time_zone = '+00:00'")
+            cursor.execute('SET SESSION innodb_lock_wait_timeout = %s',
+                           (conf.lock_timeout,))
+            cursor.execute('SET SESSION lock_wait_timeout = %s',
+                           (conf.lock_timeout,))
+            if _is_mariadb(dbapi_conn):
+                cursor.execute('SET SESSION max_statement_time = %s',
+                               (conf.statement_timeout,))
 
     return engine
 
 
+def _is_mariadb(dbapi_conn):
+    return 'mariadb' in dbapi_conn.get_server_info().lower()
+
+
 def _postgresql_engine(url, conf):
+    # Sent in the startup packet: bounds every wait of the store's own
+    # sessions without a round trip per connection.
+    options = '-c lock_timeout=%ds -c statement_timeout=%ds' % (
+        conf.lock_timeout, conf.statement_timeout)
     return sa.create_engine(
         url, isolation_level='READ COMMITTED',
-        connect_args={'connect_timeout': conf.connect_timeout},
+        connect_args={'connect_timeout': conf.connect_timeout,
+                      'options': options},
         **_pool_args(conf))
 
 
@@ -184,7 +202,11 @@ def translate_errors(url):
         yield
     except lock.MigLockError:
         raise
-    except (db_exc.DBDeadlock, db_exc.DBDuplicateEntry):
+    except (db_exc.DBDeadlock, db_exc.DBDuplicateEntry) as exc:
+        if _is_timeout(exc):
+            # oslo.db reports MySQL's lock wait timeout as a deadlock; a
+            # retry would wait the whole timeout again.
+            raise _busy(url, exc) from exc
         raise  # retried by the caller
     except db_exc.DBConnectionError as exc:
         raise lock.StoreUnavailable(
@@ -200,11 +222,8 @@ def translate_errors(url):
             '"nova-miglock-manage db sync"' % mask_url(url)) from exc
     except (db_exc.DBError, sa.exc.SQLAlchemyError) as exc:
         message = _first_line(exc)
-        if 'database is locked' in message:
-            raise lock.StoreUnavailable(
-                'the lock store at %s is busy (SQLite writer lock held '
-                'longer than [miglock_store]/busy_timeout)'
-                % mask_url(url)) from exc
+        if _is_timeout(exc):
+            raise _busy(url, exc) from exc
         if "doesn't exist" in message:
             # MySQL's 1146 "Table ... doesn't exist" is passed through as is.
             raise lock.StoreUnavailable(
@@ -214,6 +233,27 @@ def translate_errors(url):
         raise lock.StoreUnavailable(
             'the lock store at %s failed: %s'
             % (mask_url(url), message)) from exc
+
+
+# What each engine says when a bounded wait ran out: SQLite's busy timeout,
+# MySQL's lock wait timeout (1205) and MariaDB's max_statement_time (1969),
+# PostgreSQL's lock_timeout (55P03) and statement_timeout (57014).
+_TIMEOUT_MARKERS = ('database is locked', 'lock wait timeout exceeded',
+                    'max_statement_time exceeded', 'query execution was '
+                    'interrupted', 'canceling statement due to lock timeout',
+                    'canceling statement due to statement timeout',
+                    'could not obtain lock')
+
+
+def _is_timeout(exc):
+    return any(marker in str(exc).lower() for marker in _TIMEOUT_MARKERS)
+
+
+def _busy(url, exc):
+    return lock.StoreUnavailable(
+        'the lock store at %s is busy: a wait ran past '
+        '[miglock_store]/busy_timeout, lock_timeout or statement_timeout '
+        '(%s)' % (mask_url(url), _first_line(exc)))
 
 
 def _first_line(exc):
