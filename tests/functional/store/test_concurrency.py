@@ -29,13 +29,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 
 
-def run_race(url, directory, seconds=SECONDS, workers=WORKERS, instances=4):
+def run_race(url, directory, seconds=SECONDS, workers=WORKERS, instances=4,
+             faults=False):
+    """Race ``workers`` processes; worker n uses ``url[n % len(url)]``.
+
+    ``url`` is one URL or a list of them (the nodes of a cluster); with
+    ``faults`` the workers outlive the store failing closed.
+    """
+    urls = [url] if isinstance(url, str) else list(url)
     uuids = [str(uuid.uuid4()) for _ in range(instances)]
     outputs = [os.path.join(directory, 'worker-%d.jsonl' % n)
                for n in range(workers)]
     procs = [subprocess.Popen(
-        [sys.executable, '-m', 'tests.functional.store.workload', url,
-         str(seconds), str(n * 7919 + 1), str(n), ','.join(uuids), path],
+        [sys.executable, '-m', 'tests.functional.store.workload',
+         urls[n % len(urls)], str(seconds), str(n * 7919 + 1), str(n),
+         ','.join(uuids), path] + (['faults'] if faults else []),
         cwd=ROOT) for n, path in enumerate(outputs)]
     for proc in procs:
         assert proc.wait(timeout=seconds + 120) == 0
@@ -51,3 +59,4 @@ def test_no_hold_ever_overlaps_an_admitted_move(store, tmp_path):
     assert counts['refused_locked'] > 0 and counts['refused_migrating'] > 0
     assert consistency.check_intervals(observations) == []
     assert consistency.check_store(store) == []
+    assert consistency.check_acknowledged(observations, store) == []
