@@ -17,10 +17,12 @@ and 16 client processes measures, interleaved and repeated:
 - single-writer: every client on node 1 (HAProxy with one active backend);
 - multi-writer: client n on node n % 3;
 
-each on distinct instances and on one hot instance, beside the baseline of
-the same run and topology: the rate of a single-row conditional UPDATE +
-COMMIT through the bare driver (one row per client). Operations the store
-gave up on after its deadlock retries are counted, not hidden.
+each on distinct instances, on one hot instance, and on distinct instances
+without the store's read wait (``nowait``: ``wsrep_sync_wait=0``, what the
+wait costs), beside the baseline of the same run and topology: the rate of
+a single-row conditional UPDATE + COMMIT through the bare driver (one row
+per client). Operations the store gave up on after its deadlock retries are
+counted, not hidden.
 
     python bench/store_galera.py [--seconds 3] [--repeats 3] [--smoke]
     python bench/store.py --engines galera   (the same, from the store bench)
@@ -33,6 +35,8 @@ import statistics
 import sys
 import time
 import uuid
+
+import sqlalchemy as sa
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -47,11 +51,19 @@ from tests.functional.store import workload  # noqa: E402
 LIMITS = lock.HoldLimits(max_lease=3600, max_hold=10 ** 7,
                          min_unlocked_gap=0, max_holders=64)
 TOPOLOGIES = ('single', 'multi')
-WORKLOADS = ('raw', 'distinct', 'hot')
+# ``nowait``: distinct instances with the store's read wait switched off
+# (wsrep_sync_wait=0), to show what it costs.
+WORKLOADS = ('raw', 'distinct', 'hot', 'nowait')
 
 
-def _store_client(url, instance, holder, start, seconds, results):
+def _store_client(url, instance, holder, sync_wait, start, seconds,
+                  results):
     store = driver.SQLLockStore(fixtures.make_conf(), connection=url)
+    if not sync_wait:
+        @sa.event.listens_for(store.sql_engine, 'connect')
+        def _no_wait(dbapi_conn, record):  # after the store's own listener
+            with dbapi_conn.cursor() as cursor:
+                cursor.execute('SET SESSION wsrep_sync_wait = 0')
     counts = {'pairs': 0, 'gave_up': 0, 'conflicts': 0}
 
     def count(kind):
@@ -144,7 +156,7 @@ def _one(cluster, database, topology, clients, work, seconds):
     hot = str(uuid.uuid4())
     return _measure(_store_client, [
         (node(n).url(database), hot if work == 'hot' else str(uuid.uuid4()),
-         'h%d' % n) for n in range(clients)], seconds)
+         'h%d' % n, work != 'nowait') for n in range(clients)], seconds)
 
 
 def _spread(values):
