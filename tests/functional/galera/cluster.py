@@ -227,8 +227,9 @@ class Node:
         status = None
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise ClusterError('%s exited with %s; see %s' % (
-                    self.name, self.process.returncode, self.log))
+                raise ClusterError('%s exited with %s; its log ends:\n%s'
+                                   % (self.name, self.process.returncode,
+                                      self.log_tail()))
             status = self.status()
             if status and status.get('wsrep_local_state_comment') == \
                     'Synced' and status.get('wsrep_ready') == 'ON' and \
@@ -237,11 +238,18 @@ class Node:
                 return status
             time.sleep(0.2)
         raise ClusterError('%s not synced in a cluster of %d after %.0f s '
-                           '(last status %s); see %s' % (
+                           '(last status %s); its log ends:\n%s' % (
                                self.name, cluster_size, timeout,
                                status and {k: status.get(k) for k in (
                                    'wsrep_local_state_comment',
-                                   'wsrep_cluster_size')}, self.log))
+                                   'wsrep_cluster_size')}, self.log_tail()))
+
+    def log_tail(self, lines=30):
+        try:
+            with open(self.log, errors='replace') as stream:
+                return ''.join(stream.readlines()[-lines:])
+        except OSError:
+            return '(no log)'
 
 
 class Cluster:

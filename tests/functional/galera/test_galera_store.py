@@ -304,3 +304,38 @@ def test_a_cluster_without_a_node_keeps_its_acknowledged_locks(
     finally:
         cluster.restart(cluster.nodes[1])
     assert node_stores[1].get_state(instance).holds[0].holder == 'guest'
+
+
+def test_a_node_that_cannot_catch_up_fails_closed_in_bounded_time(
+        cluster, galera_db, conf):
+    """Reads and decisions on a stuck node answer 503, not hang or 500."""
+    conf.set_override('deadlock_retries', 1, group='miglock_store')
+    first = driver.SQLLockStore(conf, connection=cluster.nodes[0].url(
+        galera_db))
+    stuck = driver.SQLLockStore(conf, connection=cluster.nodes[1].url(
+        galera_db))
+    instance = str(uuid.uuid4())
+    stuck.get_state(instance)  # connected before the node gets stuck
+    admin = cluster.nodes[1].connect()
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("SET GLOBAL wsrep_provider_options = "
+                           "'repl.causal_read_timeout=PT1S'")
+            cursor.execute('FLUSH TABLES WITH READ LOCK')
+        _acquire(first, instance)
+        started = time.monotonic()
+        with pytest.raises(lock.StoreUnavailable):
+            stuck.get_state(instance)
+        with pytest.raises(lock.StoreUnavailable):
+            stuck.release(instance, 'guest', source=lock.SOURCE_GUEST)
+        # One wait for the read, two attempts of the release.
+        assert time.monotonic() - started < 10
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute('UNLOCK TABLES')
+            cursor.execute("SET GLOBAL wsrep_provider_options = "
+                           "'repl.causal_read_timeout=PT30S'")
+        admin.close()
+        first.dispose()
+        stuck.dispose()
+    assert [h.holder for h in stuck.get_state(instance).holds] == ['guest']
