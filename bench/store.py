@@ -17,6 +17,9 @@ rate of a single-row conditional UPDATE + COMMIT through the bare DB-API
 driver, with the same durability settings as the store.
 
     python bench/store.py [--seconds 5] [--engines sqlite,mysql,postgresql]
+
+``--engines galera`` runs ``bench/store_galera.py`` on a three-node cluster
+it starts (single-writer and multi-writer).
 """
 
 import argparse
@@ -168,6 +171,10 @@ def main():
     print(header)
     print('-' * len(header))
     for engine in args.engines.split(','):
+        if engine == 'galera':  # a cluster of its own: bench/store_galera.py
+            import store_galera
+            store_galera.run(args.seconds, clients)
+            continue
         for name, n, workload, pairs, raw in bench_engine(
                 engine, args.seconds, clients):
             print('%-10s %7d %-9s %12.0f %16.0f %7.3f'

@@ -96,9 +96,18 @@ class SQLLockStore(base.LockStore):
     @contextlib.contextmanager
     def _read(self):
         with engine.translate_errors(self._url):
-            with self._engine.connect() as conn:
-                with conn.begin():
-                    yield conn
+            try:
+                with self._engine.connect() as conn:
+                    with conn.begin():
+                        yield conn
+            except db_exc.DBDeadlock as exc:
+                # No caller retries a read: a Galera node that did not
+                # catch up within repl.causal_read_timeout (reported as a
+                # lock wait timeout) fails closed here.
+                raise lock.StoreUnavailable(
+                    'the lock store at %s did not answer in time (a lock '
+                    'wait timeout, or a Galera node behind the cluster)'
+                    % engine.mask_url(self._url)) from exc
 
     # -- helpers used inside one write transaction --------------------------
 

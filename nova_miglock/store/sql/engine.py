@@ -16,6 +16,12 @@ database is locked from the start instead (``BEGIN IMMEDIATE``), which is
 the only way SQLite serializes writers without deadlocking them. MySQL and
 PostgreSQL run at READ COMMITTED so that every statement after the row lock
 sees what the previous holder of that lock committed.
+
+On a MariaDB Galera cluster the row lock holds on one node only; two nodes
+can both decide, and the later of the two commits fails certification with
+a deadlock error, which the store retries with the decision made again
+(``doc/source/galera.rst``). Reads wait for commits made on other nodes
+(``wsrep_sync_wait``).
 """
 
 import contextlib
@@ -175,6 +181,14 @@ def _mysql_engine(url, conf):
             if _is_mariadb(dbapi_conn):
                 cursor.execute('SET SESSION max_statement_time = %s',
                                (conf.statement_timeout,))
+            cursor.execute("SHOW VARIABLES LIKE 'wsrep_on'")
+            wsrep = cursor.fetchone()
+            if wsrep and str(wsrep[1]).upper() == 'ON':
+                # A Galera node applies other nodes' commits after they
+                # are acknowledged: make every read wait for them, so an
+                # answer never misses a commit acknowledged elsewhere (a
+                # release after a failover, a state read on another node).
+                cursor.execute('SET SESSION wsrep_sync_wait = 1')
 
     return engine
 

@@ -17,13 +17,22 @@ closed tickets. ``consistency.check_intervals`` then proves from these lines
 alone that no hold overlapped an admitted move.
 
 Run as ``python -m tests.functional.store.workload URL SECONDS SEED WORKER
-INSTANCES OUT``.
+INSTANCES OUT [faults]``. With ``faults`` (a cluster losing nodes under the
+workload) an operation the store failed closed on (``StoreUnavailable``) is
+counted as ``unavailable`` and the worker goes on: its outcome is unknown to
+the client, so it is not an acknowledged observation.
+
+Conflicts the store retried are counted from the engine's own error events:
+``conflict_at_commit`` (a Galera certification failure, reported at COMMIT)
+and ``conflict_in_statement`` (a row-lock deadlock).
 """
 
 import json
 import random
 import sys
 import time
+
+import sqlalchemy as sa
 
 from nova_miglock import lock
 from nova_miglock.store.sql import driver
@@ -37,7 +46,21 @@ def _stamp(value):
     return lock.isoformat(value)
 
 
-def run(url, seconds, seed, worker, instances, out):
+DEADLOCK_ERRORS = (1213, 1205)  # MySQL: deadlock, lock wait timeout
+BACKOFF = 0.05  # seconds between attempts while the store is unavailable
+
+
+def count_conflicts(sql_engine, emit):
+    """Call ``emit(kind)`` for every deadlock or certification conflict."""
+    @sa.event.listens_for(sql_engine, 'handle_error')
+    def _count(context):
+        code = getattr(context.original_exception, 'args', (None,))
+        if code and code[0] in DEADLOCK_ERRORS:
+            emit('conflict_at_commit' if context.statement is None
+                 else 'conflict_in_statement')
+
+
+def run(url, seconds, seed, worker, instances, out, faults=False):
     rng = random.Random(seed)
     store = driver.SQLLockStore(fixtures.make_conf(), connection=url)
     holders = ['w%d' % worker]
@@ -49,7 +72,11 @@ def run(url, seconds, seed, worker, instances, out):
         if data:
             out.write(json.dumps(dict(data, kind=kind)) + '\n')
 
+    count_conflicts(store.sql_engine, emit)
+
+    slowest = 0.0
     while time.monotonic() < deadline:
+        started = time.monotonic()
         instance = rng.choice(instances)
         holder = rng.choice(holders)
         roll = rng.random()
@@ -89,15 +116,23 @@ def run(url, seconds, seed, worker, instances, out):
             emit('refused_migrating')
         except lock.InstanceLocked:
             emit('refused_locked')
+        except lock.StoreUnavailable:
+            if not faults:
+                raise
+            emit('unavailable')
+            time.sleep(BACKOFF)
+        slowest = max(slowest, time.monotonic() - started)
     store.dispose()
+    out.write(json.dumps({'kind': 'slowest', 'seconds': slowest}) + '\n')
     out.write(json.dumps({'kind': 'counts', 'counts': counts}) + '\n')
 
 
 def main(argv):
-    url, seconds, seed, worker, instances, path = argv
-    with open(path, 'w') as out:
+    url, seconds, seed, worker, instances, path = argv[:6]
+    # One line at a time, so that a test can watch the race start.
+    with open(path, 'w', buffering=1) as out:
         run(url, float(seconds), int(seed), int(worker),
-            instances.split(','), out)
+            instances.split(','), out, faults=argv[6:] == ['faults'])
 
 
 if __name__ == '__main__':
