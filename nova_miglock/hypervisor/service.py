@@ -16,7 +16,7 @@ import threading
 from oslo_log import log as logging
 
 from nova_miglock.hypervisor import sync
-from nova_miglock import listener
+from nova_miglock import periodic
 
 LOG = logging.getLogger(__name__)
 
@@ -66,18 +66,31 @@ class HostAgentService:
                         conf.miglock_notifications.topics],
             [LockEndpoint(self.agent)], executor='threading',
             pool='nova-miglock-compute-%s' % conf.miglock_compute.host)
-        self._resync = listener.Periodic(
-            'resync', conf.miglock_compute.resync_interval,
-            self.agent.resync)
+        self._tasks = periodic.PeriodicTasks([periodic.Task(
+            'resync', lambda: conf.miglock_compute.resync_interval,
+            self.agent.resync)], name='nova-miglock-compute-periodic')
 
     def start(self):
         _LibvirtEventLoop(self._writer.libvirt).start()
-        written = self.agent.resync()
-        LOG.info('Mirrored the locks of %d domain(s) at start', written)
+        # Listen first, so that no change made while the resync reads the
+        # store is missed (the replica keeps the newer of the two).
         self._listener.start()
-        self._resync.start()
+        written = self.agent.resync()
+        LOG.info('Lock replica of %(count)d instance(s) written; mirrored '
+                 'the locks of %(written)d domain(s) at start',
+                 {'count': len(self.agent.replica), 'written': written})
+        self._tasks.start()
+
+    def reload(self):
+        self._tasks.restart(timeout=1)
 
     def stop(self):
-        self._resync.stopped.set()
+        """Stop within about a second.
+
+        SIGTERM must not hang a host's shutdown. A resync still running is
+        left to finish in its daemon thread; the replica it would write is
+        as good as the last one.
+        """
+        self._tasks.stop(timeout=0.5)
         self._listener.stop()
         self._listener.wait()
