@@ -69,23 +69,24 @@ def domain_uuid(xml):
     """
     depth = [0]
     root = []
-    found = []
-    text = []
+    texts = []
+    inside = [False]
 
     def start(name, attributes):
         depth[0] += 1
+        inside[0] = depth[0] == 2 and name == 'uuid'
         if depth[0] == 1:
             root.append(name)
-        elif depth[0] == 2 and name == 'uuid':
-            found.append(True)
-            text.append([])
+        elif inside[0]:
+            texts.append([])
 
     def end(name):
         depth[0] -= 1
+        inside[0] = False
 
     def characters(data):
-        if depth[0] == 2 and text and len(found) == len(text):
-            text[-1].append(data)
+        if inside[0]:
+            texts[-1].append(data)
 
     parser = expat.ParserCreate()
     parser.StartElementHandler = start
@@ -97,9 +98,9 @@ def domain_uuid(xml):
         raise BadDomain('the domain XML does not parse: %s' % exc)
     if root != ['domain']:
         raise BadDomain('the XML is not a domain')
-    if len(found) != 1:
-        raise BadDomain('the domain has %d <uuid> elements' % len(found))
-    value = ''.join(text[0]).strip().lower()
+    if len(texts) != 1:
+        raise BadDomain('the domain has %d <uuid> elements' % len(texts))
+    value = ''.join(texts[0]).strip().lower()
     if len(value) != 36 or value.count('-') != 4 or \
             value.replace('-', '').strip('0123456789abcdef'):
         raise BadDomain('bad domain <uuid> %r' % value[:40])

@@ -149,3 +149,10 @@ def test_too_few_arguments_print_usage():
 
 def test_the_namespace_is_ours():
     assert domain_xml.NAMESPACE.startswith('http://openstack.org/xmlns/')
+
+
+def test_only_the_uuid_text_is_the_uuid(replica_path):
+    xml = ('<domain><name>x</name><uuid>%s</uuid><memory>65536</memory>'
+           '</domain>' % samples.UUID).encode()
+    assert run(['qemu', 'vm', 'migrate', 'begin', '-'], xml,
+               replica_path)[0] == hook.EXIT_LOCKED
