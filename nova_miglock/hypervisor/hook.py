@@ -34,7 +34,9 @@ Exit status: 0 allowed, 1 refused (locked, or cannot be judged), 2 refused
 import os
 import sys
 import time
-from xml.parsers import expat
+
+# xml.parsers.expat is this module behind two package imports.
+import pyexpat as expat
 
 from nova_miglock.hypervisor import replica as replica_mod
 

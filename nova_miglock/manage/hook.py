@@ -48,13 +48,15 @@ NAME = '50-nova-miglock'
 DRIVERS = ('qemu', 'libxl')
 FIX = 'install the hook again: nova-miglock-manage hook install'
 
+# The case statement comes first: libvirt runs the hook on every domain
+# operation, and the shell reads no further for those it does not judge.
 TEMPLATE = """#!/bin/sh
-# nova-miglock libvirt hook, installed by "nova-miglock-manage hook install".
-# Install it again after changing [miglock_hook] options or moving Python.
 case "$2 $3" in
 %(judged)s) ;;
 *) exit 0 ;;
 esac
+# nova-miglock libvirt hook, installed by "nova-miglock-manage hook install".
+# Install it again after changing [miglock_hook] options or moving Python.
 python='%(python)s'
 if [ ! -x "$python" ]; then
     if [ "$2" = migrate ]; then
