@@ -71,9 +71,11 @@ def write_atomically(path, text, default_mode=0o600):
     """Replace ``path`` by ``text``: temp file, fsync, rename, fsync dir.
 
     An existing file keeps its owner, group and mode; a new one gets
-    ``default_mode`` (the replica names the hosts of instances).
+    ``default_mode`` (the replica names the hosts of instances), and its
+    directory is created if missing.
     """
     directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, mode=0o755, exist_ok=True)
     try:
         old = os.stat(path)
     except FileNotFoundError:
