@@ -120,6 +120,7 @@ class ReplicaFile:
         self._clock = clock
         self._lock = threading.Lock()
         self._entries = {}
+        self._lines = {}  # uuid -> formatted line: one write formats once
         self._removed = {}  # uuid -> generation of the change that removed
         self._touched = None
         self._dirty = False
@@ -145,9 +146,11 @@ class ReplicaFile:
                 return False
             if entry is None:
                 self._entries.pop(uuid, None)
+                self._lines.pop(uuid, None)
                 self._removed[uuid] = generation
             else:
                 self._entries[uuid] = entry
+                self._lines[uuid] = replica.format_entry(entry)
                 self._removed.pop(uuid, None)
             if self._touched is not None:
                 self._touched.add(uuid)
@@ -176,7 +179,13 @@ class ReplicaFile:
                         fresh.pop(uuid, None)
                     else:
                         fresh[uuid] = mine
+            lines = {}
+            for uuid, entry in fresh.items():
+                mine = self._entries.get(uuid)
+                lines[uuid] = self._lines[uuid] if mine == entry else \
+                    replica.format_entry(entry)
             self._entries = fresh
+            self._lines = lines
             self._removed = {}
             self._touched = None
             self._dirty = True
@@ -193,8 +202,7 @@ class ReplicaFile:
             if not self._dirty or self.synced_at is None:
                 return False
             text = replica.format_header(self.synced_at, self.host) + \
-                ''.join(replica.format_entry(e)
-                        for e in self._entries.values())
+                ''.join(self._lines.values())
             write_atomically(self.path, text)
             self._dirty = False
             return True

@@ -97,6 +97,13 @@ def _quoted(text, what):
     return json.dumps(text)
 
 
+def options(conf):
+    """The ``[miglock_hook]`` values ``install`` writes into the hook."""
+    return {'clock_skew': conf.miglock_hook.clock_skew,
+            'replica_path': conf.miglock_hook.replica_path,
+            'max_age': conf.miglock_hook.max_replica_age}
+
+
 def script(clock_skew, replica_path, max_age, python=None):
     python = python or sys.executable
     if "'" in python or '\n' in python:
