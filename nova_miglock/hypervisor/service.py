@@ -41,7 +41,11 @@ class LockEndpoint:
 
 
 class _LibvirtEventLoop(threading.Thread):
-    """Runs libvirt's default event loop, for keepalive and close events."""
+    """Runs libvirt's default event loop: keepalive, close, domain events.
+
+    The loop cannot be interrupted; it is a daemon thread that ends with
+    the process.
+    """
 
     def __init__(self, libvirt_module):
         super().__init__(name='libvirt-events', daemon=True)
@@ -59,7 +63,9 @@ class HostAgentService:
         self._conf = conf
         self._writer = writer or sync.DomainWriter()
         self._writer.libvirt.virEventRegisterDefaultImpl()
-        self.agent = sync.HostAgent(conf, store, writer=self._writer)
+        self.agent = sync.HostAgent(conf, store, writer=self._writer,
+                                    events=True)
+        self._stopped = threading.Event()
         transport = transport or messaging.get_notification_transport(conf)
         self._listener = messaging.get_notification_listener(
             transport, [messaging.Target(topic=topic) for topic in
@@ -72,6 +78,7 @@ class HostAgentService:
 
     def start(self):
         _LibvirtEventLoop(self._writer.libvirt).start()
+        sync.MirrorThread(self.agent, self._stopped).start()
         # Listen first, so that no change made while the resync reads the
         # store is missed (the replica keeps the newer of the two).
         self._listener.start()
@@ -91,6 +98,7 @@ class HostAgentService:
         left to finish in its daemon thread; the replica it would write is
         as good as the last one.
         """
+        self._stopped.set()
         self._tasks.stop(timeout=0.5)
         self._listener.stop()
         self._listener.wait()

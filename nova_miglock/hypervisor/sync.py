@@ -29,6 +29,7 @@ replica then ages, and the hook stops trusting it after
 """
 
 import os
+import queue
 import tempfile
 import threading
 import time
@@ -272,8 +273,11 @@ class HostAgent:
     """Keeps this host's replica and its domains' lock elements current."""
 
     def __init__(self, conf, store, writer=None, connect=None,
-                 replica_file=None):
+                 replica_file=None, events=False):
         self._conf = conf
+        # Domains to repair, queued by libvirt events (see _watch).
+        self._events = events
+        self.arrivals = queue.Queue()
         self._store = store
         self._writer = writer or DomainWriter()
         self._connect = connect or self._open
@@ -294,7 +298,40 @@ class HostAgent:
         except lv.libvirtError:
             LOG.debug('libvirt keepalive not available on this connection')
         conn.registerCloseCallback(self._closed, None)
+        if self._events:
+            self._watch(conn)
         return conn
+
+    def _watch(self, conn):
+        """Queue the domains that arrive or whose element is edited.
+
+        A domain defined, started or restored here (by a migration, a save
+        file, ``virsh define``) carries whatever element its XML had, and
+        ``virsh metadata`` can change ours at any time: the mirror thread
+        (``MirrorThread``) repairs them from the store at once rather than
+        at the next resync. The callbacks run in libvirt's event loop,
+        where a call back into libvirt could deadlock: they only queue.
+        """
+        lv = self._writer.libvirt
+        arrived = (lv.VIR_DOMAIN_EVENT_DEFINED, lv.VIR_DOMAIN_EVENT_STARTED,
+                   lv.VIR_DOMAIN_EVENT_RESUMED)
+
+        def lifecycle(conn, dom, event, detail, opaque):
+            if event in arrived:
+                self.arrivals.put(dom.UUIDString())
+
+        def metadata(conn, dom, kind, namespace, opaque):
+            if namespace == domain_xml.NAMESPACE:
+                self.arrivals.put(dom.UUIDString())
+
+        try:
+            conn.domainEventRegisterAny(
+                None, lv.VIR_DOMAIN_EVENT_ID_LIFECYCLE, lifecycle, None)
+            conn.domainEventRegisterAny(
+                None, lv.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, metadata, None)
+        except lv.libvirtError as exc:
+            LOG.warning('No libvirt domain events (%s): elements are '
+                        'repaired at each resync only', exc)
 
     def _closed(self, conn, reason, opaque):
         LOG.warning('Connection to libvirtd closed (reason %s); will '
@@ -438,3 +475,32 @@ class HostAgent:
             LOG.warning('Cannot write the lock of %(uuid)s: %(error)s',
                         {'uuid': lock_data['instance_uuid'], 'error': exc})
         return True
+
+
+class MirrorThread(threading.Thread):
+    """Repairs the elements of the domains libvirt events queued.
+
+    Several events for one domain in a burst are one store read.
+    """
+
+    def __init__(self, agent, stopped):
+        super().__init__(name='nova-miglock-mirror', daemon=True)
+        self._agent = agent
+        self._stopped = stopped
+
+    def run(self):
+        while not self._stopped.is_set():
+            try:
+                first = self._agent.arrivals.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            batch = {first}
+            while True:
+                try:
+                    batch.add(self._agent.arrivals.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._agent.resync_elements(batch)
+            except Exception:
+                LOG.exception('Could not repair the elements of %s', batch)

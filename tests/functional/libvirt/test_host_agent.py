@@ -19,6 +19,7 @@ script stops within 2 s of SIGTERM.
 """
 
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -175,6 +176,46 @@ class HostAgentTest(lab.LabTestCase):
                   max(replica_lags) * 1e3, statistics.median(lags) * 1e3,
                   max(lags) * 1e3))
         self.assertEqual('unlocked', self.element().state)
+
+    def test_libvirt_events_repair_an_edited_or_arriving_element(self):
+        from nova_miglock.hypervisor import domain_xml
+        from nova_miglock.hypervisor import service
+        transport = messaging.get_notification_transport(self.conf,
+                                                         url=RABBIT)
+        self.addCleanup(transport.cleanup)
+        _hold, state = self.hold()
+        agent_service = service.HostAgentService(self.conf, self.store,
+                                                 transport=transport)
+        agent_service.start()
+        self.addCleanup(agent_service.stop)
+        self.assertEqual(state.generation, self.generation())
+        lv = agent_service.agent._writer.libvirt
+        forged = ('<lock instance="%s" state="unlocked" generation="999999"'
+                  '/>' % self.uuid)
+        # virsh metadata on a running domain: repaired with no resync.
+        domain = self.conn.lookupByUUIDString(self.uuid)
+        domain.setMetadata(lv.VIR_DOMAIN_METADATA_ELEMENT, forged,
+                           domain_xml.PREFIX, domain_xml.NAMESPACE,
+                           lv.VIR_DOMAIN_AFFECT_LIVE)
+        self.wait_for_generation(state.generation)
+        # A domain arriving with a forged element (define, then start).
+        xml = domain.XMLDesc(lv.VIR_DOMAIN_XML_INACTIVE)
+        domain.destroy()
+        domain.undefine()
+        xml = re.sub(r'<miglock:lock [^>]*/>', '<miglock:lock '
+                     'instance="%s" state="unlocked" generation="999999"/>'
+                     % self.uuid, xml)
+        self.assertIn('999999', xml)
+        self.conn.defineXML(xml).create()
+        self.wait_for_generation(state.generation)
+        self.assertEqual('locked', self.element().state)
+
+    def wait_for_generation(self, generation, timeout=10):
+        deadline = time.monotonic() + timeout
+        while self.generation() != generation:
+            self.assertLess(time.monotonic(), deadline,
+                            'the element was not repaired')
+            time.sleep(0.01)
 
     def test_the_service_stops_within_two_seconds_of_sigterm(self):
         self.hold()
