@@ -360,7 +360,8 @@ class HostAgent:
         """Read every locked instance from the store into the replica.
 
         :returns: False when the store could not be read (the replica is
-            left as it was, and ages).
+            left as it was, and ages). A replica that cannot be written is
+            logged; it ages too, and the elements are still mirrored.
         """
         self.replica.begin_resync()
         try:
@@ -375,7 +376,6 @@ class HostAgent:
         except OSError as exc:
             LOG.error('Cannot write the lock replica %(path)s: %(error)s',
                       {'path': self.replica.path, 'error': exc})
-            return False
         return True
 
     # -- mirroring ----------------------------------------------------------

@@ -177,3 +177,20 @@ def test_a_store_outage_leaves_the_replica_to_age(domain, tmp_path):
                            connect=lambda: conn)
     assert agent.resync() == 0
     assert not (tmp_path / 'replica').exists()
+
+
+def test_an_unwritable_replica_still_mirrors_elements(domain, store,
+                                                      tmp_path):
+    from nova_miglock.hypervisor import sync
+    dom, writer, conn = domain
+    (tmp_path / 'ro').mkdir()
+    agent = sync.HostAgent(fixtures.make_conf(**{
+        'miglock_hook.replica_path': str(tmp_path / 'ro' / 'x' / 'replica'),
+        'miglock_compute.host': 'compute-1'}), store, writer=writer,
+        connect=lambda: conn)
+    (tmp_path / 'ro' / 'x').write_text('a file, not a directory')
+    store.acquire(dom.UUIDString(), 'db', project_id='p',
+                  source=lock.SOURCE_GUEST, lease_seconds=60, reason='',
+                  limits=lock.HoldLimits(max_lease=60, max_hold=600,
+                                         min_unlocked_gap=0, max_holders=4))
+    assert agent.resync() == 1
