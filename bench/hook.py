@@ -32,6 +32,7 @@ hits every case alike; the spread is the range of the per-round ratios.
 import argparse
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -94,6 +95,13 @@ def main():
     if args.smoke:
         args.rounds, args.runs = 2, 5
     workdir = tempfile.mkdtemp(prefix='miglock-bench-hook-')
+    try:
+        run(args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run(args, workdir):
     path = os.path.join(workdir, 'replica')
     far, here = write_replica(path, args.locked)
     (script,) = installer.install(workdir, 5, path, 300, drivers=['qemu'])
