@@ -224,6 +224,7 @@ class HostAgentTest(lab.LabTestCase):
         with open(config, 'w') as stream:
             stream.write(
                 '[DEFAULT]\ntransport_url = %s\nlog_file = %s\n'
+                'debug = true\n'
                 '[miglock_store]\nconnection = %s\n'
                 '[miglock_compute]\nlibvirt_uri = %s\nhost = h-%s\n'
                 '[miglock_hook]\nreplica_path = %s\n'
@@ -247,5 +248,7 @@ class HostAgentTest(lab.LabTestCase):
         os.kill(process.pid, signal.SIGTERM)
         status = process.wait(20)
         elapsed = time.monotonic() - started
-        self.assertEqual(0, status)
-        self.assertLess(elapsed, 2)
+        with open(log) as stream:
+            tail = stream.read()[-3000:]
+        self.assertEqual(0, status, tail)
+        self.assertLess(elapsed, 2, tail)
