@@ -250,9 +250,9 @@ def guest_cloud_config(store, args):
 def hook_install(store, args):
     hooks_dir = args.hooks_dir or CONF.miglock_hook.hooks_dir
     try:
-        paths = hook.install(hooks_dir, CONF.miglock_hook.clock_skew,
-                             drivers=args.drivers)
-    except OSError as exc:
+        paths = hook.install(hooks_dir, drivers=args.drivers,
+                             **hook.options(CONF))
+    except (OSError, ValueError) as exc:
         raise lock.MigLockError('cannot install the hook in %s: %s'
                                 % (hooks_dir, exc))
     for path in paths:
