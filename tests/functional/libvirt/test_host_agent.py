@@ -224,7 +224,6 @@ class HostAgentTest(lab.LabTestCase):
         with open(config, 'w') as stream:
             stream.write(
                 '[DEFAULT]\ntransport_url = %s\nlog_file = %s\n'
-                'debug = true\n'
                 '[miglock_store]\nconnection = %s\n'
                 '[miglock_compute]\nlibvirt_uri = %s\nhost = h-%s\n'
                 '[miglock_hook]\nreplica_path = %s\n'
