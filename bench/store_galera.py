@@ -166,21 +166,29 @@ def _spread(values):
     return middle, (max(values) - min(values)) / middle * 100
 
 
-def run(seconds=3.0, clients_list=(1, 16), repeats=3):
-    """Measure and print every configuration; return the summary line."""
+def run(seconds=3.0, clients_list=(1, 16), repeats=3, cluster=None):
+    """Measure and print every configuration; return the summary line.
+
+    On ``cluster`` when given (the tests' own), else on one started here.
+    """
     reason = galera_cluster.missing()
     if reason:
         print('galera: skipped, %s' % reason)
         return None
-    with galera_cluster.Cluster() as cluster:
-        database = _prepare(cluster, max(clients_list))
-        configs = [(t, c, w) for t in TOPOLOGIES for c in clients_list
-                   for w in WORKLOADS]
-        samples = {config: [] for config in configs}
+    if cluster is None:
+        with galera_cluster.Cluster() as cluster:
+            return run(seconds, clients_list, repeats, cluster)
+    database = _prepare(cluster, max(clients_list))
+    configs = [(t, c, w) for t in TOPOLOGIES for c in clients_list
+               for w in WORKLOADS]
+    samples = {config: [] for config in configs}
+    try:
         for _ in range(repeats):  # interleaved: one of each per round
             for config in configs:
                 samples[config].append(_one(cluster, database, *config,
                                             seconds=seconds))
+    finally:
+        cluster.drop_database(database)
     return _report(samples, clients_list, seconds, repeats)
 
 

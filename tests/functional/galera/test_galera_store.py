@@ -26,8 +26,10 @@ cycle, each node in turn).
 
 import contextlib
 import datetime
+import importlib.util
 import itertools
 import os
+import re
 import threading
 import time
 import uuid
@@ -339,3 +341,17 @@ def test_a_node_that_cannot_catch_up_fails_closed_in_bounded_time(
         first.dispose()
         stuck.dispose()
     assert [h.holder for h in stuck.get_state(instance).holds] == ['guest']
+
+
+def test_the_bench_runs_on_the_cluster_and_ends_with_its_summary(
+        cluster, capsys):
+    path = os.path.join(test_concurrency.ROOT, 'bench', 'store_galera.py')
+    spec = importlib.util.spec_from_file_location('store_galera', path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    summary = bench.run(0.3, (1, 2), 1, cluster=cluster)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == summary
+    assert re.match(r'SUMMARY galera: 2 clients, distinct instances: '
+                    r'single-writer [1-9]\d* pairs/s \(\d+\.\d+ of raw '
+                    r'UPDATE\), multi-writer [1-9]\d* pairs/s', summary)
