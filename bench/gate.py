@@ -34,9 +34,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
 
-import tests.conftest  # noqa: E402,F401,H306  (Nova's threading first)
+import nova_miglock.testing.nova  # noqa: E402,F401,H306  (Nova threads first)
 
-from tests.functional.nova import base  # noqa: E402
+from nova_miglock.testing.nova import base  # noqa: E402
 
 SETTINGS = {'migrations': 40}
 # Seconds each gated request spent in the gate itself, Nova's method

@@ -32,7 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from nova_miglock.manage import hook as installer  # noqa: E402
-from tests.unit.hypervisor import test_domain_xml as samples  # noqa: E402
+from nova_miglock.testing import domain_samples as samples  # noqa: E402
 
 # A Nova guest's domain XML is a few kilobytes; pad ours to that size.
 DEVICES = ''.join(

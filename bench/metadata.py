@@ -33,9 +33,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
 
-import tests.conftest  # noqa: E402,F401  (Nova's threading mode first)
-from tests.functional.nova import base  # noqa: E402
-from tests.functional.nova import servers  # noqa: E402
+import nova_miglock.testing.nova  # noqa: E402,F401,H306  (Nova threads first)
+from nova_miglock.testing.nova import base  # noqa: E402
+from nova_miglock.testing.nova import servers  # noqa: E402
 
 INSTANCES = 8
 SETTINGS = {'seconds': 5.0, 'clients': [1, 32, 128]}

@@ -36,7 +36,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
 
-import tests.conftest  # noqa: E402,F401,H306  (Nova's threading first)
+import nova_miglock.testing.nova  # noqa: E402,F401,H306  (Nova threads first)
 
 from nova import context as nova_context  # noqa: E402
 from nova import objects  # noqa: E402
@@ -44,7 +44,7 @@ from nova.scheduler import filters as nova_filters  # noqa: E402
 from nova.scheduler import host_manager  # noqa: E402
 
 from nova_miglock.scheduler.filters import migration_lock  # noqa: E402
-from tests.functional.nova import base  # noqa: E402
+from nova_miglock.testing.nova import base  # noqa: E402
 
 SETTINGS = {'hosts': [1000, 10000], 'repeat': 21}
 

@@ -33,8 +33,8 @@ sys.path.insert(0, ROOT)
 from nova_miglock import lock  # noqa: E402
 from nova_miglock.store.sql import driver  # noqa: E402
 from nova_miglock.store.sql import migration  # noqa: E402
-from tests import databases  # noqa: E402
-from tests import fixtures  # noqa: E402
+from nova_miglock.testing import databases  # noqa: E402
+from nova_miglock.testing import fixtures  # noqa: E402
 
 LIMITS = lock.HoldLimits(max_lease=3600, max_hold=10 ** 7,
                          min_unlocked_gap=0, max_holders=64)

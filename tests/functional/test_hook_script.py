@@ -23,7 +23,7 @@ import sys
 
 import pytest
 
-from tests.unit.hypervisor import test_domain_xml as samples
+from nova_miglock.testing import domain_samples as samples
 
 MANAGE = os.path.join(os.path.dirname(sys.executable), 'nova-miglock-manage')
 

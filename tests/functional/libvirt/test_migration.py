@@ -21,7 +21,7 @@ import unittest
 
 from nova_miglock.hypervisor import domain_xml
 from nova_miglock.manage import hook as hook_installer
-from tests.functional.libvirt import lab
+from nova_miglock.testing import libvirt_lab as lab
 
 MISSING = lab.missing()
 

@@ -14,9 +14,9 @@
 import time
 
 from nova_miglock import reconcile
+from nova_miglock.testing.nova import base
+from nova_miglock.testing.nova import clients
 from tests.functional.guest import http
-from tests.functional.nova import base
-from tests.functional.nova import clients
 
 
 class StaticMirrorTest(base.NovaTestCase):

@@ -21,8 +21,8 @@ from nova.compute import manager as compute_manager
 from nova import exception as nova_exception
 from nova.virt import fake as fake_virt
 
+from nova_miglock.testing.nova import base
 from tests.functional.guest import http
-from tests.functional.nova import base
 
 HOLD = '/openstack/miglock/holds/db'
 

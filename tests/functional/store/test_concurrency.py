@@ -16,34 +16,12 @@ run must contain no hold overlapping an admitted move, by the clients'
 observations and by the store's ledger.
 """
 
-import os
-import subprocess
-import sys
-import uuid
-
-from tests.functional.store import consistency
-
-WORKERS = 8
-SECONDS = float(os.environ.get('MIGLOCK_RACE_SECONDS', '5'))
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
-
-
-def run_race(url, directory, seconds=SECONDS, workers=WORKERS, instances=4):
-    uuids = [str(uuid.uuid4()) for _ in range(instances)]
-    outputs = [os.path.join(directory, 'worker-%d.jsonl' % n)
-               for n in range(workers)]
-    procs = [subprocess.Popen(
-        [sys.executable, '-m', 'tests.functional.store.workload', url,
-         str(seconds), str(n * 7919 + 1), str(n), ','.join(uuids), path],
-        cwd=ROOT) for n, path in enumerate(outputs)]
-    for proc in procs:
-        assert proc.wait(timeout=seconds + 120) == 0
-    return consistency.read_observations(outputs)
+from nova_miglock.testing import consistency
+from nova_miglock.testing import workload
 
 
 def test_no_hold_ever_overlaps_an_admitted_move(store, tmp_path):
-    observations, counts = run_race(store.url, str(tmp_path))
+    observations, counts = workload.run_race(store.url, str(tmp_path))
     print('operations: %s' % dict(sorted(counts.items())))
     # The race must really have happened both ways round (modest
     # thresholds: CI runs this beside other tests on two CPUs).

@@ -14,31 +14,15 @@
 import pytest
 
 from nova_miglock.hypervisor import domain_xml
+from nova_miglock.testing import domain_samples as samples
 
-NOW = domain_xml.epoch('2026-11-26T12:00:00.000000Z')
-UUID = '8b5a3c1e-0b7e-4c55-9d54-1a2b3c4d5e6f'
-
-
-def data(**changes):
-    lock = {'instance_uuid': UUID, 'state': 'locked', 'generation': 4,
-            'at': '2026-11-26T11:59:00.000000Z',
-            'lease_expires_at': '2026-11-26T12:05:00.000000Z',
-            'holders': ['db', 'etl'], 'static_locks': [],
-            'static_exempt_until': None}
-    lock.update(changes)
-    return lock
-
-
-def domain(element):
-    return ('<domain type="qemu"><name>x</name><metadata>'
-            '<nova:instance xmlns:nova="http://openstack.org/xmlns/'
-            'libvirt/nova/1.1"/>%s</metadata></domain>' % element).encode()
-
-
-def in_domain(lock):
-    element = domain_xml.render(lock).replace(
-        '<lock ', '<miglock:lock xmlns:miglock="%s" ' % domain_xml.NAMESPACE)
-    return domain(element)
+# The samples live beside the harness so the benchmarks can use them; the
+# hook's and the host agent's tests import them from here.
+NOW = samples.NOW
+UUID = samples.UUID
+data = samples.data
+domain = samples.domain
+in_domain = samples.in_domain
 
 
 def test_render_and_parse_round_trip():

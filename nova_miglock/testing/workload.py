@@ -16,19 +16,27 @@ answered (its clock): granted holds with their lease, releases, admitted and
 closed tickets. ``consistency.check_intervals`` then proves from these lines
 alone that no hold overlapped an admitted move.
 
-Run as ``python -m tests.functional.store.workload URL SECONDS SEED WORKER
+Run as ``python -m nova_miglock.testing.workload URL SECONDS SEED WORKER
 INSTANCES OUT``.
 """
 
 import json
+import os
 import random
+import subprocess
 import sys
 import time
+import uuid
 
 from nova_miglock import lock
 from nova_miglock.store.sql import driver
-from tests import fixtures
+from nova_miglock.testing import consistency
+from nova_miglock.testing import fixtures
 
+WORKERS = 8
+SECONDS = float(os.environ.get('MIGLOCK_RACE_SECONDS', '5'))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 LIMITS = lock.HoldLimits(max_lease=5, max_hold=3600, min_unlocked_gap=0,
                          max_holders=64)
 
@@ -91,6 +99,20 @@ def run(url, seconds, seed, worker, instances, out):
             emit('refused_locked')
     store.dispose()
     out.write(json.dumps({'kind': 'counts', 'counts': counts}) + '\n')
+
+
+def run_race(url, directory, seconds=SECONDS, workers=WORKERS, instances=4):
+    """Run ``workers`` processes of this workload; their observations."""
+    uuids = [str(uuid.uuid4()) for _ in range(instances)]
+    outputs = [os.path.join(directory, 'worker-%d.jsonl' % n)
+               for n in range(workers)]
+    procs = [subprocess.Popen(
+        [sys.executable, '-m', 'nova_miglock.testing.workload', url,
+         str(seconds), str(n * 7919 + 1), str(n), ','.join(uuids), path],
+        cwd=ROOT) for n, path in enumerate(outputs)]
+    for proc in procs:
+        assert proc.wait(timeout=seconds + 120) == 0
+    return consistency.read_observations(outputs)
 
 
 def main(argv):
