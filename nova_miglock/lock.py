@@ -39,6 +39,8 @@ EVENT_EVACUATED = 'evacuated'
 EVENT_MOVE_REFUSED = 'move_refused'
 EVENT_MOVE_ADMITTED = 'move_admitted'
 EVENT_MOVE_ENDED = 'move_ended'
+# Not in the ledger: an open move's deadline pushed back (notified only).
+EVENT_MOVE_EXTENDED = 'move_extended'
 EVENT_EXEMPT = 'exempt'
 HOLD_END_EVENTS = (EVENT_RELEASE, EVENT_EXPIRE, EVENT_BREAK, EVENT_EVACUATED)
 

@@ -205,6 +205,18 @@ class LockStore(metaclass=abc.ABCMeta):
     def now(self):
         """The store's clock."""
 
+    def schema_revisions(self):
+        """``(current, newest known)`` revisions of the store's schema.
+
+        ``current`` is None for an empty store. Drivers without a schema
+        are always current.
+        """
+        return None, None
+
+    def sync_schema(self):
+        """Bring the schema to the newest revision; return the revision."""
+        return None
+
     @abc.abstractmethod
     def ping(self):
         """Raise StoreUnavailable unless the store answers."""

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from nova_miglock import leases
 from nova_miglock import lock
 from nova_miglock.store import base
+from nova_miglock.store.sql import direct
 from nova_miglock.store.sql import engine
 from nova_miglock.store.sql import models
 from nova_miglock.store.sql import queries
@@ -84,6 +85,17 @@ class SQLLockStore(base.LockStore):
 
     def dispose(self):
         self._engine.dispose()
+
+    def advance_clock(self, seconds):
+        """Move this store's clock ``seconds`` forward: the tests' seam.
+
+        Only this store object sees the moved clock (the offset is applied
+        to the database's clock in every statement it sends), so a test
+        reaches an expiry, a deadline or ``max_hold`` without sleeping.
+        """
+        self._clock_offset = getattr(self, '_clock_offset', 0) + seconds
+        engine.set_clock_offset(self._engine, self._clock_offset)
+        direct.forget_prepared()
 
     @contextlib.contextmanager
     def _write(self):
@@ -582,11 +594,20 @@ class SQLLockStore(base.LockStore):
         with self._read() as conn:
             return queries.read_now(conn)
 
+    def schema_revisions(self):
+        # Imported here: alembic is slow to import and services need it
+        # only when they check the schema.
+        from nova_miglock.store.sql import migration
+        return migration.current(self), migration.head()
+
+    def sync_schema(self):
+        from nova_miglock.store.sql import migration
+        return migration.sync(self)
+
     def ping(self):
         """Check the store answers and its schema is current."""
-        from nova_miglock.store.sql import migration
         self.now()
-        current, head = migration.current(self), migration.head()
+        current, head = self.schema_revisions()
         if current != head:
             raise lock.StoreUnavailable(
                 'the lock store at %s has schema revision %s, this code '

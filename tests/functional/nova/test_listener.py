@@ -11,7 +11,6 @@
 # under the License.
 """nova-miglock-listener's work: static locks, reaping, reconciliation."""
 
-import time
 
 from nova_miglock import reconcile
 from nova_miglock.testing.nova import base
@@ -97,7 +96,7 @@ class ReapTest(base.NovaTestCase):
         proxy = self.proxy_for(server)
         http.request(proxy.url, 'PUT', '/openstack/miglock/holds/db',
                      {'lease_seconds': 1})
-        time.sleep(1.2)
+        self.store.advance_clock(1.2)
         reaped = self.manager.reap()
         self.assertEqual(['db'], [h.holder for h, _s in reaped])
         (event,) = self.our_notifications('miglock.hold.expire')

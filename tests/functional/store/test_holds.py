@@ -97,7 +97,7 @@ def test_lease_over_the_cap_is_refused_and_changes_nothing(store, limits):
 def test_expired_hold_never_counts_even_before_reaping(store, limits):
     instance = new_uuid()
     acquire(store, limits, instance, lease=1)
-    time.sleep(1.2)
+    store.advance_clock(1.2)
     assert store.get_state(instance).state == lock.STATE_UNLOCKED
     ticket, state = store.open_ticket(
         instance, project_id=PROJECT, kind='live-migration',
@@ -111,11 +111,11 @@ def test_max_hold_cuts_the_lease_then_refuses_until_the_gap(conf, store):
     instance = new_uuid()
     hold, _ = acquire(store, limits, instance, lease=60)
     assert (hold.expires_at - hold.acquired_at).total_seconds() == 2
-    time.sleep(2.2)
+    store.advance_clock(2.2)
     with pytest.raises(lock.HoldLimitReached) as err:
         acquire(store, limits, instance, lease=60)
     assert err.value.retry_after == 1
-    time.sleep(1.0)
+    store.advance_clock(1.0)
     hold, _ = acquire(store, limits, instance, lease=60)
     assert (hold.expires_at - hold.acquired_at).total_seconds() == 2
 
@@ -187,7 +187,7 @@ def test_two_holders_keep_the_instance_locked_until_both_release(
 def test_reap_records_expiry_in_the_ledger_and_drops_the_hold(store, limits):
     instance = new_uuid()
     acquire(store, limits, instance, lease=1)
-    time.sleep(1.2)
+    store.advance_clock(1.2)
     reaped = store.reap()
     assert [(h.instance_uuid, h.holder) for h, _ in reaped] == [
         (instance, 'db')]
