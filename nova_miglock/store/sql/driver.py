@@ -30,6 +30,8 @@ from oslo_db import exception as db_exc
 from oslo_log import log as logging
 import sqlalchemy as sa
 
+from nova_miglock import decisions
+from nova_miglock.decisions import holds as holds_rules
 from nova_miglock import leases
 from nova_miglock import lock
 from nova_miglock.store import base
@@ -147,6 +149,15 @@ class SQLLockStore(base.LockStore):
 
     # -- holds --------------------------------------------------------------
 
+    @staticmethod
+    def _holds_of(row, snap):
+        """What the decision rules need of an instance read under its lock."""
+        return holds_rules.InstanceHolds(
+            instance_uuid=row.instance_uuid, holds=snap.holds,
+            migrating=bool(row.ticket_id), locked_until=row.locked_until,
+            locked_since=row.locked_since, charge_day=row.charge_day,
+            charge_seconds=row.charge_seconds)
+
     @_retry_on_conflict
     def try_acquire(self, instance_uuid, holder, *, project_id, source,
                     lease_seconds, reason, limits, actor=None,
@@ -156,77 +167,49 @@ class SQLLockStore(base.LockStore):
             snap = queries.snapshot(conn, instance_uuid,
                                     row.project_id or project_id)
             now = snap.now
-            if row.ticket_id:
-                raise lock.MigrationInProgress(
-                    'a migration of instance %s is in progress'
-                    % instance_uuid,
-                    retry_after=self._conf.miglock.migrating_retry_after)
-            mine = snap.holds.get(holder)
-            mine_active = mine is not None and mine.is_active(now)
-            if renew_only and not (mine_active and mine.source == source):
-                raise lock.NotHeld(
-                    'instance %s has no active hold %r to renew; it expired '
-                    'or was broken' % (instance_uuid, holder))
-            if mine_active and mine.source != source:
-                raise lock.NotPermitted(
-                    'holder %r of instance %s belongs to the %s, not the %s'
-                    % (holder, instance_uuid, mine.source, source),
-                    rule='holder_owner')
-            others = [h for h in snap.holds.values()
-                      if h.holder != holder and h.is_active(now)]
-            if not mine_active and len(others) >= limits.max_holders:
-                raise lock.TooManyHolders(
-                    'instance %s already has %d holders, the limit '
-                    '(max_holders)' % (instance_uuid, len(others)),
-                    retry_after=leases.retry_after(
-                        now, min(h.expires_at for h in others)))
-            others_until = max((h.expires_at for h in others), default=None)
-            was_locked = mine_active or bool(others)
-            start = leases.period_start(
-                now=now, locked=was_locked, locked_until=row.locked_until,
-                locked_since=row.locked_since, gap=limits.min_unlocked_gap)
-            expires = leases.grant_expiry(
-                now=now, lease_seconds=lease_seconds, start=start,
-                others_until=others_until, limits=limits)
-            new_until = max(expires, others_until or expires)
-            day, charged, delta = leases.charge(
-                now=now, old_until=row.locked_until if was_locked else None,
-                new_until=new_until, charge_day=row.charge_day,
-                charge_seconds=row.charge_seconds)
+            grant = decisions.decide_acquire(
+                self._holds_of(row, snap), decisions.AcquireRequest(
+                    holder=holder, source=source,
+                    lease_seconds=lease_seconds, renew_only=renew_only),
+                limits, now,
+                migrating_retry_after=self._conf.miglock.
+                migrating_retry_after)
             quota_limits = self._limits_for(snap)
-            if quota.has_limit(quota_limits) and (delta > 0 or
-                                                  not was_locked):
+            if quota.has_limit(quota_limits) and grant.needs_quota_check:
                 quota_limits = quota.lock_quota_row(
                     conn, row.project_id, self._conf.miglock_quota)
                 quota.check(conn, instance_row=row, now=now,
-                            was_locked=was_locked, charge_delta=delta,
+                            was_locked=grant.was_locked,
+                            charge_delta=grant.charge_delta,
                             limits=quota_limits)
             generation = row.generation + 1
             hold = lock.Hold(
                 instance_uuid=instance_uuid, holder=holder,
                 project_id=row.project_id, source=source, reason=reason,
-                acquired_at=mine.acquired_at if mine_active else now,
-                renewed_at=now, expires_at=expires, generation=generation)
-            if mine is None:
+                acquired_at=grant.acquired_at, renewed_at=now,
+                expires_at=grant.expires_at, generation=generation)
+            if holder not in snap.holds:
                 writes.insert_hold(conn, hold)
             else:
                 writes.update_hold(conn, hold)
             writes.update_instance(
                 conn, row.instance_uuid, generation=generation,
-                locked_until=new_until,
-                locked_since=start, charge_day=day, charge_seconds=charged,
-                updated_at=now)
-            if mine is not None and not mine_active:
-                self._record(conn, at=mine.expires_at, event=lock.EVENT_EXPIRE,
-                             row=row, hold=mine, actor='store')
+                locked_until=grant.locked_until,
+                locked_since=grant.locked_since, charge_day=grant.charge_day,
+                charge_seconds=grant.charge_seconds, updated_at=now)
+            if grant.expired is not None:
+                self._record(conn, at=grant.expired.expires_at,
+                             event=lock.EVENT_EXPIRE, row=row,
+                             hold=grant.expired, actor='store')
             self._record(conn, at=now,
-                         event=(lock.EVENT_RENEW if mine_active
+                         event=(lock.EVENT_RENEW if grant.renewal
                                 else lock.EVENT_ACQUIRE),
                          row=row, hold=hold, reason=reason,
                          actor=actor or source)
-            state = self._state(row, now, others + [hold],
+            state = self._state(row, now, list(grant.others) + [hold],
                                 generation=generation,
-                                locked_until=new_until, locked_since=start)
+                                locked_until=grant.locked_until,
+                                locked_since=grant.locked_since)
         return hold, state
 
     @_retry_on_conflict
@@ -254,39 +237,27 @@ class SQLLockStore(base.LockStore):
                 return [], None
             snap = queries.snapshot(conn, instance_uuid, row.project_id)
             now = snap.now
-            named = [h for h in snap.holds.values()
-                     if holders is None or h.holder in holders]
-            foreign = [h for h in named
-                       if owner is not None and h.source != owner]
-            blocking = [h for h in foreign if h.is_active(now)]
-            if blocking:
-                raise lock.NotPermitted(
-                    'holder %r of instance %s belongs to the %s, not the %s'
-                    % (blocking[0].holder, instance_uuid, blocking[0].source,
-                       owner), rule='holder_owner')
-            # An expired hold of another source is left to the reaper.
-            targets = [h for h in named if h not in foreign]
+            ending = holds_rules.decide_end(self._holds_of(row, snap),
+                                            holders, now, owner=owner)
+            targets = ending.ended + ending.expired
             if not targets:
                 return [], queries.build_state(
                     instance_uuid, now, row._mapping,
                     list(snap.holds.values()))
             ended = self._delete_holds(conn, row, now, targets, event=event,
                                        reason=reason, actor=actor)
-            remaining = [h for h in snap.holds.values()
-                         if h not in targets and h.is_active(now)]
-            new_until = leases.locked_until_after(
-                now=now, old_until=row.locked_until,
-                active_expiries=[h.expires_at for h in remaining])
             day, charged, _ = leases.charge(
-                now=now, old_until=row.locked_until, new_until=new_until,
-                charge_day=row.charge_day, charge_seconds=row.charge_seconds)
+                now=now, old_until=row.locked_until,
+                new_until=ending.locked_until, charge_day=row.charge_day,
+                charge_seconds=row.charge_seconds)
             generation = row.generation + 1
             writes.update_instance(
                 conn, row.instance_uuid, generation=generation,
-                locked_until=new_until, charge_day=day,
+                locked_until=ending.locked_until, charge_day=day,
                 charge_seconds=charged, updated_at=now)
-            state = self._state(row, now, remaining, generation=generation,
-                                locked_until=new_until)
+            state = self._state(row, now, list(ending.remaining),
+                                generation=generation,
+                                locked_until=ending.locked_until)
         return ended, state
 
     def _delete_holds(self, conn, row, now, targets, *, event, reason, actor):
@@ -347,19 +318,18 @@ class SQLLockStore(base.LockStore):
             row, snap = self._lock_for_move(conn, instance_uuid, project_id,
                                             host)
             now = snap.now
-            active = [h for h in snap.holds.values() if h.is_active(now)]
             static_text = queries.static_locks_to_text(static_locks)
-            exempt = (row.static_exempt_until is not None and
-                      row.static_exempt_until > now)
-            if active or (static_locks and not exempt):
+            judged = self._state(row, now, list(snap.holds.values()),
+                                 static_locks=static_text)
+            decision = decisions.decide_move(judged, kind, now)
+            if not decision.admitted:
                 writes.update_instance(
                     conn, row.instance_uuid, static_locks=static_text,
                     migration_requested_at=now)
                 self._record(conn, at=now, event=lock.EVENT_MOVE_REFUSED,
                              row=row, reason=kind, actor=actor or '')
-                refusal = self._state(row, now, active,
-                                      static_locks=static_text,
-                                      migration_requested_at=now)
+                refusal = dataclasses.replace(judged,
+                                              migration_requested_at=now)
             else:
                 refusal = None
                 ticket, state = self._admit(conn, row, now, kind, request_id,
