@@ -104,7 +104,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--migrations', type=int, default=40)
     parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--smoke', action='store_true',
+                        help='2 migrations, 1 round: a check that it runs')
     args = parser.parse_args()
+    if args.smoke:
+        args.migrations, args.rounds = 2, 1
     SETTINGS['migrations'] = args.migrations
     from nova_miglock.api import gate
     gate.MigrationLockGate.judge = _timed(gate.MigrationLockGate.judge)

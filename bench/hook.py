@@ -57,7 +57,11 @@ def timed(command, stdin, runs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--runs', type=int, default=300)
+    parser.add_argument('--smoke', action='store_true',
+                        help='5 runs: a check that it runs')
     args = parser.parse_args()
+    if args.smoke:
+        args.runs = 5
     hooks_dir = tempfile.mkdtemp()
     (script,) = installer.install(hooks_dir, clock_skew=5,
                                   drivers=['qemu'])

@@ -121,7 +121,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--seconds', type=float, default=5.0)
     parser.add_argument('--clients', default='1,32,128')
+    parser.add_argument('--smoke', action='store_true',
+                        help='0.5 s with 1 and 4 clients: a check that it '
+                        'runs')
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.clients = 0.5, '1,4'
     SETTINGS['seconds'] = args.seconds
     SETTINGS['clients'] = [int(c) for c in args.clients.split(',')]
     suite = unittest.defaultTestLoader.loadTestsFromTestCase(

@@ -41,7 +41,11 @@ def main():
     parser.add_argument('--workers', type=int, default=8)
     parser.add_argument('--instances', type=int, default=4)
     parser.add_argument('--engines', default=','.join(databases.ENGINES))
+    parser.add_argument('--smoke', action='store_true',
+                        help='1 s, 2 workers, SQLite: a check that it runs')
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.workers, args.engines = 1, 2, 'sqlite'
     failed = False
     for name in args.engines.split(','):
         db = databases.Database(name, tempfile.mkdtemp())

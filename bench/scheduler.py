@@ -148,7 +148,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--hosts', default='1000,10000')
     parser.add_argument('--repeat', type=int, default=21)
+    parser.add_argument('--smoke', action='store_true',
+                        help='100 hosts, 3 repeats: a check that it runs')
     args = parser.parse_args()
+    if args.smoke:
+        args.hosts, args.repeat = '100', 3
     SETTINGS['hosts'] = [int(h) for h in args.hosts.split(',')]
     SETTINGS['repeat'] = args.repeat
     suite = unittest.defaultTestLoader.loadTestsFromTestCase(

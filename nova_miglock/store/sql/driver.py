@@ -22,10 +22,9 @@ leaves either the whole change or none of it.
 import contextlib
 import dataclasses
 import functools
-import random
-import time
 import uuid
 
+from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_log import log as logging
 import sqlalchemy as sa
@@ -48,25 +47,34 @@ LOG = logging.getLogger(__name__)
 def _retry_on_conflict(func):
     """Retry a whole transaction after a deadlock or a racing first insert.
 
-    Each attempt is a complete transaction that was rolled back, so a retry
-    never applies a change twice.
+    oslo.db's ``wrap_db_retry`` does the retrying, with a short, jittered
+    back-off (the transactions are a few milliseconds long);
+    ``[miglock_store]/deadlock_retries`` bounds it, after which the store
+    counts as unavailable. Each attempt is a complete transaction that was
+    rolled back, so a retry never applies a change twice.
     """
     @functools.wraps(func)
     def wrapper(self, *args, **kwargs):
-        attempts = self._conf.miglock_store.deadlock_retries + 1
-        for attempt in range(attempts):
-            try:
-                return func(self, *args, **kwargs)
-            except (db_exc.DBDeadlock, db_exc.DBDuplicateEntry) as exc:
-                if attempt + 1 >= attempts:
-                    raise lock.StoreUnavailable(
-                        'the lock store stayed contended after %d attempts: '
-                        '%s' % (attempts, exc.__class__.__name__)) from exc
-                LOG.debug('Retrying %(op)s after %(error)s',
-                          {'op': func.__name__,
-                           'error': exc.__class__.__name__})
-                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+        retrying = self._retrying.get(func)
+        if retrying is None:
+            retrying = self._retrying[func] = oslo_db_api.wrap_db_retry(
+                max_retries=self._conf.miglock_store.deadlock_retries,
+                retry_interval=0.005, max_retry_interval=0.05,
+                inc_retry_interval=True, jitter=True, retry_on_deadlock=True,
+                exception_checker=_is_racing_insert)(func)
+        try:
+            return retrying(self, *args, **kwargs)
+        except (db_exc.DBDeadlock, db_exc.DBDuplicateEntry) as exc:
+            raise lock.StoreUnavailable(
+                'the lock store stayed contended after %d attempts: %s'
+                % (self._conf.miglock_store.deadlock_retries + 1,
+                   exc.__class__.__name__)) from exc
     return wrapper
+
+
+def _is_racing_insert(exc):
+    # Two first acquires of one instance both insert its row.
+    return isinstance(exc, db_exc.DBDuplicateEntry)
 
 
 class SQLLockStore(base.LockStore):
@@ -76,6 +84,7 @@ class SQLLockStore(base.LockStore):
         self._conf = conf
         self._url = connection or conf.miglock_store.connection
         self._engine = engine.create_engine(self._url, conf.miglock_store)
+        self._retrying = {}
 
     @property
     def url(self):
@@ -299,10 +308,14 @@ class SQLLockStore(base.LockStore):
 
     def reap(self, *, limit=1000):
         holds = models.holds
+        # Walks the expires_at index from the oldest expiry and stops after
+        # ``limit`` rows: its cost does not grow with the table (a DISTINCT
+        # over every expired row did, 16-20 ms at 10^5 instances).
         with self._read() as conn:
-            uuids = [r.instance_uuid for r in conn.execute(
-                sa.select(holds.c.instance_uuid).distinct()
-                .where(holds.c.expires_at <= engine.db_now()).limit(limit))]
+            uuids = list(dict.fromkeys(r.instance_uuid for r in conn.execute(
+                sa.select(holds.c.instance_uuid)
+                .where(holds.c.expires_at <= engine.db_now())
+                .order_by(holds.c.expires_at).limit(limit))))
         reaped = []
         for instance_uuid in uuids:
             reaped.extend(self._reap_instance(instance_uuid))
