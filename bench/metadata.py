@@ -30,7 +30,10 @@ import time
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+# Not bench/ itself: bench/placement.py would hide OpenStack Placement,
+# which Nova's functional fixtures import.
+sys.path[:] = [ROOT] + [p for p in sys.path if os.path.abspath(p or '.') !=
+                        os.path.join(ROOT, 'bench')]
 os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
 
 import nova_miglock.testing.nova  # noqa: E402,F401,H306  (Nova threads first)
