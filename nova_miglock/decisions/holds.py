@@ -136,8 +136,10 @@ def decide_acquire(state, request, limits, now, *,
 class Ending:
     """What ending some holds at ``now`` leaves."""
 
-    # Holds that were active (ended with the caller's event) and expired
-    # (recorded as expired), and the active holds that remain.
+    # Every hold to delete, in the order read; of them, those that were
+    # active (ended with the caller's event) and those that had expired
+    # (recorded as expired); and the active holds that remain.
+    targets: tuple
     ended: tuple
     expired: tuple
     remaining: tuple
@@ -165,6 +167,7 @@ def decide_end(state, holders, now, *, owner=None):
     remaining = tuple(h for h in locks.active_holds(state.holds.values(), now)
                       if h not in targets)
     return Ending(
+        targets=tuple(targets),
         ended=tuple(h for h in targets if h.expires_at > now),
         expired=tuple(h for h in targets if h.expires_at <= now),
         remaining=remaining,

@@ -249,7 +249,7 @@ class SQLLockStore(base.LockStore):
             now = snap.now
             ending = holds_rules.decide_end(self._holds_of(row, snap),
                                             holders, now, owner=owner)
-            targets = ending.ended + ending.expired
+            targets = ending.targets
             if not targets:
                 return [], queries.build_state(
                     instance_uuid, now, row._mapping,
