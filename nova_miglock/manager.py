@@ -302,15 +302,16 @@ class LockManager:
         """An instance's state and its last ``events`` ledger events."""
         lock.validate_instance_uuid(instance_uuid)
         state = self.store.get_state(instance_uuid)
-        recent = self.store.ledger(instance_uuid=instance_uuid)
-        return state, recent[-events:] if events else []
+        if not events:
+            return state, []
+        return state, self.store.ledger(instance_uuid=instance_uuid,
+                                        last=events)
 
     def list_tickets(self, *, overdue=False, limit=None):
         """Open tickets: all, or only those past their deadline."""
         if overdue:
             return self.store.overdue_tickets(limit=limit)
-        return [s.ticket for s in self.store.list_states(limit=limit)
-                if s.ticket is not None]
+        return self.store.open_tickets(limit=limit)
 
     def usage(self, *, project_id=None, since, until):
         """Per-instance lock-seconds between ``since`` and ``until``."""

@@ -183,8 +183,17 @@ class LockStore(metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def ledger(self, *, instance_uuid=None, project_id=None, since=None,
-               until=None, limit=None):
-        """Ledger rows (dicts) in time order."""
+               until=None, limit=None, last=None):
+        """Ledger rows (dicts) in time order.
+
+        ``limit``: the oldest rows only; ``last``: the newest rows only
+        (still in time order).
+        """
+
+    def open_tickets(self, *, limit=100):
+        """Open tickets, nearest deadline first."""
+        return [s.ticket for s in self.list_states(limit=None)
+                if s.ticket is not None][:limit]
 
     def hold_events(self, *, project_id=None, since=None, until=None):
         """The ledger's hold events (no move events), for usage reports.

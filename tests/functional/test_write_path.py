@@ -122,3 +122,22 @@ def test_purge_of_the_present_is_refused_and_changes_nothing(manager):
     with pytest.raises(lock.InvalidRequest):
         commands.ledger_purge(manager, args(before=future))
     assert len(manager.store.ledger()) == 1
+
+
+def test_operator_reads_return_only_what_they_show(manager, store):
+    server, other = target(), target()
+    for lease in (60, 120, 180):
+        manager.acquire(server, 'db', source=lock.SOURCE_TENANT,
+                        lease_seconds=lease)
+    state, events = manager.history(server.instance_uuid, events=2)
+    assert [e['event'] for e in events] == [lock.EVENT_RENEW] * 2
+    assert events[-1]['expires_at'] == state.holds[0].expires_at
+    assert events == store.ledger(instance_uuid=server.instance_uuid)[-2:]
+    first = manager.admit_move(other, kind='resize')
+    manager.end_move(other.instance_uuid, outcome='completed')
+    assert manager.list_tickets() == []
+    manager.release(server, 'db', source=lock.SOURCE_TENANT)
+    ticket = manager.admit_move(server, kind='live-migration')
+    assert [t.ticket_id for t in manager.list_tickets(limit=5)] == [
+        ticket.ticket_id]
+    assert first.ticket_id != ticket.ticket_id
