@@ -11,7 +11,7 @@
 # under the License.
 """Benchmark: acquire+release pairs per second on a three-node Galera cluster.
 
-Starts the test cluster (``tests/functional/galera/cluster.py``), then for 1
+Starts the test cluster (``nova_miglock/testing/galera.py``), then for 1
 and 16 client processes measures, interleaved and repeated:
 
 - single-writer: every client on node 1 (HAProxy with one active backend);
@@ -44,9 +44,9 @@ sys.path.insert(0, ROOT)
 from nova_miglock import lock  # noqa: E402
 from nova_miglock.store.sql import driver  # noqa: E402
 from nova_miglock.store.sql import migration  # noqa: E402
-from tests import fixtures  # noqa: E402
-from tests.functional.galera import cluster as galera_cluster  # noqa: E402
-from tests.functional.store import workload  # noqa: E402
+from nova_miglock.testing import fixtures  # noqa: E402
+from nova_miglock.testing import galera as galera_cluster  # noqa: E402
+from nova_miglock.testing import workload  # noqa: E402
 
 LIMITS = lock.HoldLimits(max_lease=3600, max_hold=10 ** 7,
                          min_unlocked_gap=0, max_holders=64)

@@ -53,6 +53,17 @@ class db_now(expression.FunctionElement):
     name = 'db_now'
 
 
+# The clock seam: tests move an engine's clock forward instead of sleeping
+# (``set_clock_offset``). The offset is kept on the engine's dialect and
+# compiled into the SQL as a constant, so that production statements, with
+# no offset, are exactly what they would be without the seam.
+_OFFSET = 'miglock_clock_offset'
+
+
+def _offset(compiler):
+    return getattr(compiler.dialect, _OFFSET, 0)
+
+
 @compiler.compiles(db_now)
 def _now_default(element, compiler, **kw):
     return 'CURRENT_TIMESTAMP'
@@ -62,6 +73,10 @@ def _now_default(element, compiler, **kw):
 def _now_sqlite(element, compiler, **kw):
     # Six fractional digits, like the datetimes SQLAlchemy stores, so that
     # text comparisons in SQL order them correctly.
+    offset = _offset(compiler)
+    if offset:
+        return ("(strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now', "
+                "'%+.6f seconds') || '000')" % offset)
     return "(strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')"
 
 
@@ -70,12 +85,31 @@ def _now_sqlite(element, compiler, **kw):
 def _now_mysql(element, compiler, **kw):
     # SYSDATE is evaluated when called, NOW() at statement start; the
     # session time zone is forced to UTC on connect.
+    offset = _offset(compiler)
+    if offset:
+        return '(SYSDATE(6) + INTERVAL %d MICROSECOND)' % round(
+            offset * 1e6)
     return 'SYSDATE(6)'
 
 
 @compiler.compiles(db_now, 'postgresql')
 def _now_postgresql(element, compiler, **kw):
+    offset = _offset(compiler)
+    if offset:
+        return ("(clock_timestamp() AT TIME ZONE 'UTC' + "
+                "INTERVAL '%.6f seconds')" % offset)
     return "(clock_timestamp() AT TIME ZONE 'UTC')"
+
+
+def set_clock_offset(engine, seconds):
+    """Make ``engine``'s store clock run ``seconds`` ahead (tests only).
+
+    Statements compiled before are dropped from the caches so that every
+    later one reads the moved clock.
+    """
+    setattr(engine.dialect, _OFFSET, float(seconds))
+    if engine._compiled_cache is not None:
+        engine._compiled_cache.clear()
 
 
 def mask_url(url):

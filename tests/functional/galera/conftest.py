@@ -21,8 +21,8 @@ import pytest
 
 from nova_miglock.store.sql import driver
 from nova_miglock.store.sql import migration
-from tests import fixtures as miglock_fixtures
-from tests.functional.galera import cluster as galera_cluster
+from nova_miglock.testing import fixtures as miglock_fixtures
+from nova_miglock.testing import galera as galera_cluster
 
 
 @pytest.fixture(scope='session')

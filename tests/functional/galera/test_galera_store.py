@@ -40,10 +40,9 @@ import sqlalchemy as sa
 from nova_miglock import lock
 from nova_miglock.store.sql import driver
 from nova_miglock.store.sql import models
-from tests.functional.galera import forward as galera_forward
-from tests.functional.store import consistency
-from tests.functional.store import test_concurrency
-from tests.functional.store import workload
+from nova_miglock.testing import consistency
+from nova_miglock.testing import tcp_forward as galera_forward
+from nova_miglock.testing import workload
 
 pytestmark = pytest.mark.xdist_group('galera')
 
@@ -218,7 +217,7 @@ def _race(cluster, tmp_path, urls):
     faults = Faults(cluster, SECONDS, ready=lambda: all(
         path.exists() and path.stat().st_size for path in outputs))
     faults.start()
-    observations, counts = test_concurrency.run_race(
+    observations, counts = workload.run_race(
         urls, str(tmp_path), seconds=SECONDS, workers=WORKERS, faults=True)
     faults.join(timeout=120)
     assert not faults.is_alive(), 'a node did not rejoin in time'
@@ -345,7 +344,7 @@ def test_a_node_that_cannot_catch_up_fails_closed_in_bounded_time(
 
 def test_the_bench_runs_on_the_cluster_and_ends_with_its_summary(
         cluster, capsys):
-    path = os.path.join(test_concurrency.ROOT, 'bench', 'store_galera.py')
+    path = os.path.join(workload.ROOT, 'bench', 'store_galera.py')
     spec = importlib.util.spec_from_file_location('store_galera', path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)

@@ -37,8 +37,8 @@ from nova_miglock import manager as lock_manager
 from nova_miglock import notifications
 from nova_miglock.store.sql import driver
 from nova_miglock.store.sql import migration
-from tests import fixtures as miglock_fixtures
-from tests.functional.libvirt import lab
+from nova_miglock.testing import fixtures as miglock_fixtures
+from nova_miglock.testing import libvirt_lab as lab
 
 MISSING = lab.missing()
 RABBIT = os.environ.get('MIGLOCK_TEST_RABBIT_URL',

@@ -36,8 +36,8 @@ import unittest
 from nova_miglock.hypervisor import domain_xml
 from nova_miglock import lock
 from nova_miglock.manage import hook as hook_installer
-from tests import fixtures as miglock_fixtures
-from tests.functional.libvirt import lab
+from nova_miglock.testing import fixtures as miglock_fixtures
+from nova_miglock.testing import libvirt_lab as lab
 
 MISSING = lab.missing()
 LIMITS = lock.HoldLimits(max_lease=3600, max_hold=86400,

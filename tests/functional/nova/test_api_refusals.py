@@ -22,8 +22,8 @@ import sqlite3
 import webob
 
 from nova_miglock import store as lock_store
+from nova_miglock.testing.nova import base
 from tests.functional.guest import http
-from tests.functional.nova import base
 
 
 class ApiRefusalTest(base.NovaTestCase):

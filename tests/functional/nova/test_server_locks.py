@@ -17,7 +17,7 @@ import os
 from nova.tests.functional.api import client as api_client
 
 from nova_miglock import policy
-from tests.functional.nova import base
+from nova_miglock.testing.nova import base
 
 
 class ServerLocksApiTest(base.NovaTestCase):

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from nova_miglock import lock
 from nova_miglock.store.sql import driver
-from tests import fixtures as miglock_fixtures
+from nova_miglock.testing import fixtures as miglock_fixtures
 
 PROJECT = 'project-a'
 BOUND = 1          # lock_timeout, busy_timeout (seconds)

@@ -16,47 +16,18 @@ run must contain no hold overlapping an admitted move, by the clients'
 observations and by the store's ledger.
 """
 
-import os
-import subprocess
-import sys
 import uuid
 
 import sqlalchemy as sa
 
 from nova_miglock import lock
 from nova_miglock.store.sql import models
-from tests.functional.store import consistency
-from tests.functional.store import workload
-
-WORKERS = 8
-SECONDS = float(os.environ.get('MIGLOCK_RACE_SECONDS', '5'))
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
-
-
-def run_race(url, directory, seconds=SECONDS, workers=WORKERS, instances=4,
-             faults=False):
-    """Race ``workers`` processes; worker n uses ``url[n % len(url)]``.
-
-    ``url`` is one URL or a list of them (the nodes of a cluster); with
-    ``faults`` the workers outlive the store failing closed.
-    """
-    urls = [url] if isinstance(url, str) else list(url)
-    uuids = [str(uuid.uuid4()) for _ in range(instances)]
-    outputs = [os.path.join(directory, 'worker-%d.jsonl' % n)
-               for n in range(workers)]
-    procs = [subprocess.Popen(
-        [sys.executable, '-m', 'tests.functional.store.workload',
-         urls[n % len(urls)], str(seconds), str(n * 7919 + 1), str(n),
-         ','.join(uuids), path] + (['faults'] if faults else []),
-        cwd=ROOT) for n, path in enumerate(outputs)]
-    for proc in procs:
-        assert proc.wait(timeout=seconds + 120) == 0
-    return consistency.read_observations(outputs)
+from nova_miglock.testing import consistency
+from nova_miglock.testing import workload
 
 
 def test_no_hold_ever_overlaps_an_admitted_move(store, tmp_path):
-    observations, counts = run_race(store.url, str(tmp_path))
+    observations, counts = workload.run_race(store.url, str(tmp_path))
     print('operations: %s' % dict(sorted(counts.items())))
     # The race must really have happened both ways round (modest
     # thresholds: CI runs this beside other tests on two CPUs).

@@ -23,7 +23,7 @@ import pytest
 from nova_miglock.hypervisor import domain_xml
 from nova_miglock.hypervisor import replica
 from nova_miglock import lock
-from tests import fixtures
+from nova_miglock.testing import fixtures
 from tests.unit.hypervisor import test_domain_xml as samples
 
 libvirt = pytest.importorskip('libvirt')

@@ -16,7 +16,7 @@ answered (its clock): granted holds with their lease, releases, admitted and
 closed tickets. ``consistency.check_intervals`` then proves from these lines
 alone that no hold overlapped an admitted move.
 
-Run as ``python -m tests.functional.store.workload URL SECONDS SEED WORKER
+Run as ``python -m nova_miglock.testing.workload URL SECONDS SEED WORKER
 INSTANCES OUT [faults]``. With ``faults`` (a cluster losing nodes under the
 workload) an operation the store failed closed on (``StoreUnavailable``) is
 counted as ``unavailable`` and the worker goes on: its outcome is unknown to
@@ -28,16 +28,24 @@ and ``conflict_in_statement`` (a row-lock deadlock).
 """
 
 import json
+import os
 import random
+import subprocess
 import sys
 import time
+import uuid
 
 import sqlalchemy as sa
 
 from nova_miglock import lock
 from nova_miglock.store.sql import driver
-from tests import fixtures
+from nova_miglock.testing import consistency
+from nova_miglock.testing import fixtures
 
+WORKERS = 8
+SECONDS = float(os.environ.get('MIGLOCK_RACE_SECONDS', '5'))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 LIMITS = lock.HoldLimits(max_lease=5, max_hold=3600, min_unlocked_gap=0,
                          max_holders=64)
 
@@ -125,6 +133,27 @@ def run(url, seconds, seed, worker, instances, out, faults=False):
     store.dispose()
     out.write(json.dumps({'kind': 'slowest', 'seconds': slowest}) + '\n')
     out.write(json.dumps({'kind': 'counts', 'counts': counts}) + '\n')
+
+
+def run_race(url, directory, seconds=SECONDS, workers=WORKERS, instances=4,
+             faults=False):
+    """Race ``workers`` processes; worker n uses ``url[n % len(url)]``.
+
+    ``url`` is one URL or a list of them (the nodes of a cluster); with
+    ``faults`` the workers outlive the store failing closed.
+    """
+    urls = [url] if isinstance(url, str) else list(url)
+    uuids = [str(uuid.uuid4()) for _ in range(instances)]
+    outputs = [os.path.join(directory, 'worker-%d.jsonl' % n)
+               for n in range(workers)]
+    procs = [subprocess.Popen(
+        [sys.executable, '-m', 'nova_miglock.testing.workload',
+         urls[n % len(urls)], str(seconds), str(n * 7919 + 1), str(n),
+         ','.join(uuids), path] + (['faults'] if faults else []),
+        cwd=ROOT) for n, path in enumerate(outputs)]
+    for proc in procs:
+        assert proc.wait(timeout=seconds + 120) == 0
+    return consistency.read_observations(outputs)
 
 
 def main(argv):
