@@ -31,7 +31,7 @@ def test_no_hold_ever_overlaps_an_admitted_move(store, tmp_path):
     print('operations: %s' % dict(sorted(counts.items())))
     # The race must really have happened both ways round (modest
     # thresholds: CI runs this beside other tests on two CPUs).
-    assert counts['hold'] > 20 and counts['ticket'] >= 2
+    assert counts['hold'] >= 5 and counts['ticket'] >= 2
     assert counts['refused_locked'] > 0 and counts['refused_migrating'] > 0
     assert consistency.check_intervals(observations) == []
     assert consistency.check_store(store) == []
