@@ -121,6 +121,8 @@ class Node:
         self.socket = os.path.join(self.directory, 'mysqld.sock')
         self.config = os.path.join(self.directory, 'my.cnf')
         self.log = os.path.join(self.directory, 'error.log')
+        # Not the shared /tmp: nothing else can touch the temporary files.
+        self.tmpdir = os.path.join(self.directory, 'tmp')
         self.process = None
 
     @property
@@ -132,9 +134,11 @@ class Node:
 
     def write_config(self, gcomm):
         os.makedirs(self.datadir, exist_ok=True)
+        os.makedirs(self.tmpdir, exist_ok=True)
         lines = [
             '[mariadbd]',
             'datadir=%s' % self.datadir,
+            'tmpdir=%s' % self.tmpdir,
             'socket=%s' % self.socket,
             'pid-file=%s' % os.path.join(self.directory, 'mysqld.pid'),
             'log-error=%s' % self.log,
@@ -313,6 +317,7 @@ class Cluster:
 
     def _install(self, node):
         args = [self.install, '--no-defaults', '--datadir=%s' % node.datadir,
+                '--tmpdir=%s' % node.tmpdir,
                 '--auth-root-authentication-method=normal',
                 '--skip-test-db', '--skip-name-resolve']
         if self.user:
