@@ -14,6 +14,6 @@ echo "== style"
 .venv/bin/bashate -i E005,E006 tools/*.sh .ci/run devstack/plugin.sh \
     devstack/settings
 echo "== tests"
-.venv/bin/python -m pytest -n "${MIGLOCK_TEST_WORKERS:-auto}" "$@" tests
+.venv/bin/python -m pytest -n "${MIGLOCK_TEST_WORKERS:-auto}" --dist loadgroup "$@" tests
 echo "== demo and benchmark smoke runs"
 tools/smoke.sh
