@@ -17,6 +17,7 @@ the store and notifications are applied the same way whatever the path.
 """
 
 import dataclasses
+import hmac
 
 from oslo_log import log as logging
 
@@ -188,6 +189,60 @@ class LockManager:
                                         actor=actor)
         self._notifier.move_changed(lock.EVENT_MOVE_ADMITTED, state,
                                     ticket.kind, ticket=ticket, actor=actor)
+        return ticket
+
+    def break_and_admit(self, target, *, kind, reason, actor,
+                        request_id=None):
+        """Break the instance's holds and admit its move in one step.
+
+        A drain's ``--on-deadline break``: the guest cannot lock again
+        between the break and the move, since the ticket opens in the same
+        transaction. The holds end as ``break`` (a notification each).
+
+        :raises InstanceLocked: a static lock counts; nothing was broken.
+        """
+        reason = lock.validate_reason(reason).strip()
+        if not reason:
+            raise lock.InvalidRequest('a break must say why (reason)')
+        try:
+            ticket, state, ended = self.store.break_and_admit(
+                target.instance_uuid, project_id=target.project_id,
+                kind=kind, reason=reason, request_id=request_id,
+                actor=actor, host=target.host)
+        except lock.InstanceLocked as exc:
+            self._notifier.move_changed(lock.EVENT_MOVE_REFUSED,
+                                        exc.details['state'], kind,
+                                        actor=actor)
+            raise
+        for hold in ended:
+            self._notifier.hold_changed(lock.EVENT_BREAK, hold, state,
+                                        actor=actor)
+        self._notifier.move_changed(lock.EVENT_MOVE_ADMITTED, state, kind,
+                                    ticket=ticket, actor=actor)
+        return ticket
+
+    def claim_move(self, target, *, ticket_id, kind):
+        """The move already admitted for ``ticket_id``, if it is this one.
+
+        The gate's answer to a request that names the ticket
+        :meth:`break_and_admit` opened: only who opened it knows its id.
+        Static locks Nova shows now still win over it (the ticket ends).
+
+        :raises InstanceLocked: a static lock counts now.
+        :raises MigrationInProgress: no such open ticket for this move.
+        """
+        state = self.state(target)
+        ticket = state.ticket
+        if ticket is None or ticket.kind != kind or not hmac.compare_digest(
+                ticket.ticket_id.encode(), str(ticket_id).encode()):
+            raise lock.MigrationInProgress(
+                'instance %s has no open %s ticket %s'
+                % (target.instance_uuid, kind, ticket_id),
+                retry_after=self._conf.miglock.migrating_retry_after)
+        if state.static_locking:
+            self.end_move(target.instance_uuid, outcome='refused-static',
+                          ticket_id=ticket.ticket_id, host=target.host)
+            raise lock.InstanceLocked(state.describe(), state=state)
         return ticket
 
     def end_move(self, instance_uuid, *, outcome, ticket_id=None,

@@ -107,6 +107,19 @@ class LockStore(metaclass=abc.ABCMeta):
         """
 
     @abc.abstractmethod
+    def break_and_admit(self, instance_uuid, *, project_id, kind, reason,
+                        request_id=None, actor=None, host=None):
+        """End every hold and admit a move, in one transaction.
+
+        The operator's override at a drain's deadline: no new hold can
+        come in between. Static locks still refuse (unless exempt).
+
+        :returns: ``(ticket, state, ended_holds)``.
+        :raises InstanceLocked: a static lock counts (refusal recorded).
+        :raises MigrationInProgress: another move is already admitted.
+        """
+
+    @abc.abstractmethod
     def close_ticket(self, instance_uuid, *, outcome, ticket_id=None,
                      actor=None, host=None):
         """End the open move of an instance. Idempotent.

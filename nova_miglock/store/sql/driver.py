@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from nova_miglock import leases
 from nova_miglock import lock
 from nova_miglock.store import base
+from nova_miglock.store.sql import breaks
 from nova_miglock.store.sql import engine
 from nova_miglock.store.sql import models
 from nova_miglock.store.sql import queries
@@ -378,6 +379,10 @@ class SQLLockStore(base.LockStore):
             ticket, state = self._admit(conn, row, now, 'evacuation',
                                         request_id, static_text, actor)
         return ticket, state, ended
+
+    @_retry_on_conflict
+    def break_and_admit(self, instance_uuid, **kwargs):
+        return breaks.break_and_admit(self, instance_uuid, **kwargs)
 
     def _lock_for_move(self, conn, instance_uuid, project_id, host=None):
         row = self._lock_or_create(conn, instance_uuid, project_id, host)
