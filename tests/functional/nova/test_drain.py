@@ -250,11 +250,23 @@ class DrainTest(base.NovaTestCase):
         (server,) = self.boot_on_host1(1)
         self.hold(server, 300)
         nova = nova_api.NovaAPI(self.nova)
-        reply = nova.live_migrate(server['id'], ticket_id='not-a-ticket')
-        self.assertEqual(409, reply.status)
-        self.assertIn('no open live-migration ticket', reply.message)
-        self.assertEqual({server['id']}, self.on_host('host1'))
-        self.assertTrue(self.store.get_state(server['id']).locked)
+        self.assertEqual(409, nova.live_migrate(server['id'],
+                                                'not-a-ticket').status)
+        ticket, _state, _ended = self.store.break_and_admit(
+            server['id'], project_id=server['tenant_id'],
+            kind='live-migration', reason='test', actor='operator:test')
+        for wrong in ('not-a-ticket', ticket.ticket_id[:-1] + 'x', None):
+            reply = nova.live_migrate(server['id'], wrong)
+            self.assertEqual(409, reply.status, wrong)
+            self.assertEqual({server['id']}, self.on_host('host1'))
+        self.assertIn('no open live-migration ticket', nova.live_migrate(
+            server['id'], 'not-a-ticket').message)
+        self.assertEqual(ticket, self.store.get_state(server['id']).ticket)
+        self.assertEqual(202, nova.live_migrate(server['id'],
+                                                ticket.ticket_id).status)
+        self._wait_for_migration_status(server, ['completed'])
+        self.assertEqual(set(), self.on_host('host1'))
+        self.wait_for_ticket_end(server)
 
     def test_unknown_host_is_an_error_and_changes_nothing(self):
         self.boot_on_host1(1)
