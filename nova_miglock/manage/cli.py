@@ -27,6 +27,7 @@ from nova_miglock.manage import commands
 from nova_miglock.manage import configure_command
 from nova_miglock.manage import drain
 from nova_miglock.manage import files
+from nova_miglock.manage import model
 from nova_miglock import store as lock_store
 from nova_miglock import version
 
@@ -246,6 +247,7 @@ def build_parser():
     cmd.add_argument('--endpoint', help='metadata URL, if not the usual '
                      'http://169.254.169.254')
     drain.add_parsers(areas, add, _timestamp, _positive)
+    model.add_parsers(area, add, _positive)
     return parser
 
 
