@@ -40,6 +40,8 @@ EVENT_MOVE_REFUSED = 'move_refused'
 EVENT_MOVE_ADMITTED = 'move_admitted'
 EVENT_MOVE_ENDED = 'move_ended'
 EVENT_EXEMPT = 'exempt'
+EVENT_MOVE_REQUESTED = 'move_requested'
+EVENT_REQUEST_CLOSED = 'request_closed'
 HOLD_END_EVENTS = (EVENT_RELEASE, EVENT_EXPIRE, EVENT_BREAK, EVENT_EVACUATED)
 
 HOLDER_PATTERN = r'[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}'
@@ -79,6 +81,12 @@ class NotPermitted(MigLockError):
 
 class MigrationInProgress(MigLockError):
     reason = 'migration_in_progress'
+
+
+class MoveRequested(MigrationInProgress):
+    """A move request's ``not_before`` has passed: no new lease until it."""
+
+    reason = 'move_requested'
 
 
 class NotHeld(MigLockError):

@@ -49,6 +49,9 @@ class Grant:
     hold: lock.Hold
     state: lock.LockState
     requested_seconds: int
+    # What cut the lease, when it was cut: max_hold, or a move request's
+    # not_before.
+    cut_by: str = 'max_hold'
 
     @property
     def granted_seconds(self):
@@ -62,7 +65,7 @@ class Grant:
     def to_dict(self):
         return dict(self.hold.to_dict(self.state.now),
                     lease_seconds=self.granted_seconds,
-                    lease_capped_by='max_hold' if self.capped else None,
+                    lease_capped_by=self.cut_by if self.capped else None,
                     instance_state=self.state.state)
 
 
@@ -119,6 +122,11 @@ class LockManager:
         grant = Grant(hold=hold, requested_seconds=lease_seconds,
                       state=dataclasses.replace(
                           state, static_locks=target.static_locks))
+        if grant.capped:
+            request = self.store.get_move_request(target.instance_uuid)
+            if request is not None and \
+                    hold.expires_at >= request.not_before:
+                grant = dataclasses.replace(grant, cut_by='move_request')
         event = (lock.EVENT_ACQUIRE if hold.acquired_at == hold.renewed_at
                  else lock.EVENT_RENEW)
         self._notifier.hold_changed(event, hold, grant.state, actor=actor)
@@ -220,6 +228,32 @@ class LockManager:
         self._notifier.move_changed(lock.EVENT_MOVE_ADMITTED, state, kind,
                                     ticket=ticket, actor=actor)
         return ticket
+
+    def open_move_request(self, target, *, seconds, reason, actor):
+        """Tell the instance's guest a move is coming within ``seconds``.
+
+        The guest sees it in ``GET /openstack/miglock``; leases granted
+        from now on end no later than its ``not_before`` (one store
+        transaction orders the request and every hold).
+        """
+        reason = lock.validate_reason(reason)
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or \
+                not 0 < seconds <= lock.MAX_EXEMPTION_SECONDS:
+            raise lock.InvalidRequest('a move request needs a deadline of '
+                                      '1 to %d seconds, got %r'
+                                      % (lock.MAX_EXEMPTION_SECONDS,
+                                         seconds))
+        request, _opened = self.store.open_move_request(
+            target.instance_uuid, project_id=target.project_id,
+            reason=reason, seconds=seconds, actor=actor, host=target.host)
+        return request
+
+    def close_move_request(self, instance_uuid, *, outcome, actor):
+        return self.store.close_move_request(instance_uuid, outcome=outcome,
+                                             actor=actor)
+
+    def move_request(self, instance_uuid):
+        return self.store.get_move_request(instance_uuid)
 
     def claim_move(self, target, *, ticket_id, kind):
         """The move already admitted for ``ticket_id``, if it is this one.

@@ -425,7 +425,10 @@ def build_parser():
     holder_command('run', 'hold the lock while a command runs (give the '
                    'command after --)')
     cmd = commands.add_parser('wait', help='block until no migration is '
-                              'in progress')
+                              'in progress (or, with --move-request, until '
+                              'an operator asks to move this instance)')
+    cmd.add_argument('--move-request', action='store_true',
+                     help='wait for a move request and print it')
     cmd.add_argument('--timeout', dest='wait_timeout', type=_seconds,
                      default=0, help='give up after this many seconds '
                      '(default: never)')
@@ -469,22 +472,36 @@ def _cmd_status(client, args):
     if state.get('migration'):
         print('migration: %s since %s' % (state['migration']['kind'],
                                           state['migration']['admitted_at']))
-    if state.get('migration_requested'):
+    if state.get('move_request'):
+        print(_describe_request(state['move_request']))
+    elif state.get('migration_requested'):
         print('migration requested: an operator wants to move this '
               'instance; release your holds as soon as you can')
     return EX_OK
 
 
+def _describe_request(request):
+    return ('move requested by %s: "%s"; locks end by %s (in %ds)' % (
+        request['requested_by'], request['reason'], request['not_before'],
+        request['seconds_left']))
+
+
 def _cmd_wait(client, args):
     deadline = time.monotonic() + args.wait_timeout if args.wait_timeout \
         else None
-    while client.status()['state'] == 'migrating':
+    while True:
+        state = client.status()
+        if args.move_request and state.get('move_request'):
+            print(_describe_request(state['move_request']))
+            return EX_OK
+        if not args.move_request and state['state'] != 'migrating':
+            return EX_OK
         if deadline is not None and time.monotonic() >= deadline:
-            sys.stderr.write('miglock: still migrating after %s s\n'
-                             % args.wait_timeout)
+            sys.stderr.write('miglock: %s after %s s\n' % (
+                'no move request' if args.move_request else
+                'still migrating', args.wait_timeout))
             return EX_TEMPFAIL
         time.sleep(args.interval)
-    return EX_OK
 
 
 def _cmd_run(client, args):

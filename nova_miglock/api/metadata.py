@@ -181,4 +181,7 @@ class MigrationLockMetadata(base.LockFilter):
                           'max_lease_rule': rule,
                           'max_hold': limits.max_hold,
                           'default_lease': self._conf.miglock.default_lease}
+        request = self._manager.move_request(target.instance_uuid)
+        body['move_request'] = (request.to_dict(state.now) if request
+                                else None)
         return body

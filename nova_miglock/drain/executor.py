@@ -66,6 +66,7 @@ class Options:
     history_days: float = 28.0
     samples: int = 100
     errors: int = 3                  # Nova errors before giving up on one
+    notice: int = None               # seconds: move requests to the guests
 
     def check(self):
         if self.strategy not in strategies.NAMES:
@@ -102,6 +103,7 @@ class Item:
     broken: int = 0
     message: str = ''
     predicted_end: float = None
+    requested: bool = False          # a move request of ours is open
 
 
 class _View:
@@ -181,6 +183,8 @@ class Drain:
                 max_hold=limits.max_hold or world_mod.INF,
                 min_unlocked_gap=limits.min_unlocked_gap),
             on_deadline=self.options.on_deadline,
+            not_before=(self.start + self.options.notice
+                        if self.options.notice else None),
             api_delay=self.options.poll / 2, samples=self.options.samples)
 
     def _hold_limits(self):
@@ -263,6 +267,17 @@ class Drain:
             self.nova.disable(host, 'nova-miglock drain: %s'
                               % self.options.reason)
             self.progress('disabled the compute service of %s' % host)
+        try:
+            self._tell_guests()
+            self._loop()
+        finally:
+            # A request must not outlive its drain: after its not_before
+            # the guest could not lock at all.
+            self._close_requests(self.items.values())
+        self.now = self.clock()
+        return self.report()
+
+    def _loop(self):
         self.strategy.begin(_View(self))
         while self.pending() or self.running:
             self.now = self.clock()
@@ -276,8 +291,31 @@ class Drain:
             if not (self.pending() or self.running):
                 break
             self.sleep(self._pause())
-        self.now = self.clock()
-        return self.report()
+
+    def _tell_guests(self):
+        """Open a move request for every instance left to move."""
+        if not self.options.notice:
+            return
+        told = 0
+        for uuid in self.pending():
+            item = self.items[uuid]
+            self.manager.open_move_request(
+                lock_manager.Target(uuid, item.project_id, host=item.source),
+                seconds=self.options.notice, actor=self.options.actor,
+                reason='drain of %s: %s' % (', '.join(self.hosts),
+                                            self.options.reason))
+            item.requested = True
+            told += 1
+        self.progress('told %d guest(s): locks end within %ds'
+                      % (told, self.options.notice))
+
+    def _close_requests(self, items):
+        for item in items:
+            if item.requested:
+                self.manager.close_move_request(
+                    item.uuid, outcome=item.outcome[:64],
+                    actor=self.options.actor)
+                item.requested = False
 
     def _only_static_left(self):
         """Whether all that is left is statically locked.
@@ -382,6 +420,8 @@ class Drain:
                 continue
             item.ended_at = self.now
             del self.running[uuid]
+            if item.outcome != report_mod.PENDING:
+                self._close_requests([item])
 
     def _at_deadline(self):
         for uuid in self.pending():

@@ -84,6 +84,9 @@ def add_parsers(areas, add, timestamp, positive):
                      help='what still locked at the deadline gets: break '
                      '(end its holds and move it, in one step), skip '
                      '(leave it; the default) or fail')
+    cmd.add_argument('--notice', type=duration,
+                     help='tell the guests (a move request): their locks '
+                     'end within this time, e.g. 30m (default: no notice)')
     cmd.add_argument('--reason', default='host maintenance',
                      help='why (shown on the disabled service and recorded '
                      'with any break)')
@@ -124,7 +127,7 @@ def drain(store, args):
                                   % lock.isoformat(args.deadline))
     options = executor.Options(
         deadline=deadline, strategy=args.strategy, parallel=args.parallel,
-        per_host=args.per_host,
+        per_host=args.per_host, notice=args.notice,
         on_deadline=args.on_deadline, dry_run=args.dry_run,
         reason=args.reason, actor=commands.operator_name(),
         poll=args.poll, move_timeout=args.move_timeout)
@@ -147,10 +150,15 @@ def drain(store, args):
 
 
 def undrain(store, args):
+    manager = lock_manager.LockManager(CONF, store=store)
     try:
         nova = nova_api.NovaAPI(nova_for(CONF))
         for name in args.hosts:
             nova.enable(name)
+            # Requests a drain killed outright could not close.
+            for server in nova.servers_on(name):
+                manager.close_move_request(server.uuid, outcome='undrain',
+                                           actor=commands.operator_name())
     except nova_api.NovaError as exc:
         raise lock.MigLockError(str(exc))
     except ks_exc.ClientException as exc:

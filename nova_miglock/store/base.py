@@ -120,6 +120,26 @@ class LockStore(metaclass=abc.ABCMeta):
         """
 
     @abc.abstractmethod
+    def open_move_request(self, instance_uuid, *, project_id, reason,
+                          seconds, actor, host=None):
+        """Tell the guest a move is coming, ``seconds`` from now at most.
+
+        Leases granted from then on end no later than the request's
+        ``not_before``; after it no new lease is granted until the request
+        closes. An open request keeps the earlier deadline.
+
+        :returns: ``(request, opened)``.
+        """
+
+    @abc.abstractmethod
+    def close_move_request(self, instance_uuid, *, outcome, actor):
+        """Close the instance's request (idempotent); returns it or None."""
+
+    @abc.abstractmethod
+    def get_move_request(self, instance_uuid):
+        """The instance's open move request, or None."""
+
+    @abc.abstractmethod
     def close_ticket(self, instance_uuid, *, outcome, ticket_id=None,
                      actor=None, host=None):
         """End the open move of an instance. Idempotent.

@@ -38,6 +38,7 @@ from nova_miglock.store.sql import engine
 from nova_miglock.store.sql import models
 from nova_miglock.store.sql import queries
 from nova_miglock.store.sql import quota
+from nova_miglock.store.sql import requests
 from nova_miglock.store.sql import writes
 
 LOG = logging.getLogger(__name__)
@@ -177,6 +178,7 @@ class SQLLockStore(base.LockStore):
             expires = leases.grant_expiry(
                 now=now, lease_seconds=lease_seconds, start=start,
                 others_until=others_until, limits=limits)
+            expires = requests.cap(conn, instance_uuid, now, expires)
             new_until = max(expires, others_until or expires)
             day, charged, delta = leases.charge(
                 now=now, old_until=row.locked_until if was_locked else None,
@@ -383,6 +385,17 @@ class SQLLockStore(base.LockStore):
     @_retry_on_conflict
     def break_and_admit(self, instance_uuid, **kwargs):
         return breaks.break_and_admit(self, instance_uuid, **kwargs)
+
+    @_retry_on_conflict
+    def open_move_request(self, instance_uuid, **kwargs):
+        return requests.open_request(self, instance_uuid, **kwargs)
+
+    @_retry_on_conflict
+    def close_move_request(self, instance_uuid, **kwargs):
+        return requests.close_request(self, instance_uuid, **kwargs)
+
+    def get_move_request(self, instance_uuid):
+        return requests.get_request(self, instance_uuid)
 
     def _lock_for_move(self, conn, instance_uuid, project_id, host=None):
         row = self._lock_or_create(conn, instance_uuid, project_id, host)

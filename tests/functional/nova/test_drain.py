@@ -222,6 +222,37 @@ class DrainTest(base.NovaTestCase):
         self.assertEqual(broke, admitted)  # one transaction, one clock read
         self.assertEqual([], self.admitted_while_locked())
 
+    def test_notice_ends_a_renewing_guest_s_lock_without_a_break(self):
+        moved, held = self.boot_on_host1(2)
+        self.hold(held, 300)
+        renewed = []
+
+        def guest_renews(text):
+            # The guest's agent renews its lease: from the request on, the
+            # store cuts it at not_before.
+            if text.startswith('told') and not renewed:
+                proxy = self.proxy_for(held)
+                renewed.append(http.request(proxy.url, 'PUT', HOLD, {
+                    'lease_seconds': 300}).json)
+        self.on_progress = guest_renews
+
+        status, report = self.drain('host1', '--within', '1m', '--notice',
+                                    '4', '--poll', '1')
+
+        self.assertEqual(0, status, report)
+        self.assertEqual('move_request', renewed[0]['lease_capped_by'])
+        self.assertEqual({'moved': 2}, report['counts'])
+        waited = {i['instance']: i['waited_seconds']
+                  for i in report['instances']}
+        self.assertGreaterEqual(waited[held['id']], 3.5)
+        self.assertIsNone(self.store.get_move_request(held['id']))
+        events = [e['event'] for e in self.store.ledger(
+            instance_uuid=held['id'])]
+        self.assertIn('move_requested', events)
+        self.assertIn('request_closed', events)
+        self.assertNotIn('break', events)
+        self.assertEqual([], self.admitted_while_locked())
+
     def test_skip_leaves_a_locked_instance_and_says_so(self):
         _moved, held = self.boot_on_host1(2)
         self.hold(held, 300)

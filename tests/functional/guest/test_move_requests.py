@@ -1,0 +1,74 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""A move request reaches the guest: status, wait, and the lease cap.
+
+The operator's side goes through the LockManager, as the drain does; the
+guest's through the real ``miglock`` agent, the signing proxy and Nova's
+metadata API with our filter.
+"""
+
+import json
+import subprocess
+import sys
+
+from nova_miglock import manager as lock_manager
+from tests.functional.guest.test_agent_cli import AGENT
+from tests.functional.nova import base
+
+
+class MoveRequestTest(base.NovaTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.server = self.boot()
+        self.proxy = self.proxy_for(self.server)
+        self.target = lock_manager.Target(self.server['id'],
+                                          self.server['tenant_id'])
+
+    def miglock(self, *args):
+        return subprocess.run(
+            [sys.executable, AGENT, '--endpoint', self.proxy.url] +
+            list(args), capture_output=True, text=True, timeout=60)
+
+    def test_the_guest_sees_the_request_and_its_leases_end_by_it(self):
+        result = self.miglock('wait', '--move-request', '--timeout', '1',
+                              '--interval', '0.2')
+        self.assertEqual(75, result.returncode)
+        self.assertIn('no move request', result.stderr)
+        self.assertIsNone(json.loads(self.miglock(
+            'status', '--format', 'json').stdout)['move_request'])
+
+        self.manager.open_move_request(self.target, seconds=300,
+                                       reason='BIOS update',
+                                       actor='operator:test')
+
+        result = self.miglock('wait', '--move-request', '--timeout', '10')
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertIn('move requested by operator:test: "BIOS update"',
+                      result.stdout)
+        request = json.loads(self.miglock(
+            'status', '--format', 'json').stdout)['move_request']
+        self.assertEqual('BIOS update', request['reason'])
+        self.assertTrue(295 < request['seconds_left'] <= 300)
+        self.assertIn('move requested by', self.miglock('status').stdout)
+
+        result = self.miglock('lock', 'db', '--lease', '3600')
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertIn('by move_request', result.stdout)
+        (hold,) = self.store.get_state(self.server['id']).holds
+        self.assertEqual(request['not_before'],
+                         hold.to_dict()['expires_at'])
+
+        self.manager.close_move_request(self.server['id'], outcome='moved',
+                                        actor='operator:test')
+        result = self.miglock('lock', 'db', '--lease', '3600')
+        self.assertNotIn('cut', result.stdout)
