@@ -252,6 +252,17 @@ class LockManager:
         return self.store.close_move_request(instance_uuid, outcome=outcome,
                                              actor=actor)
 
+    def approve_move(self, target, *, actor):
+        """The guest's "go now": end its holds, grant none until moved."""
+        request, ended = self.store.approve_move_request(
+            target.instance_uuid, actor=actor)
+        if ended:
+            state = self.state(target)
+            for hold in ended:
+                self._notifier.hold_changed(lock.EVENT_RELEASE, hold, state,
+                                            actor=actor)
+        return request
+
     def move_request(self, instance_uuid):
         return self.store.get_move_request(instance_uuid)
 

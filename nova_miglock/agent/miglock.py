@@ -148,6 +148,10 @@ class Client:
         return self._request('PUT', self._hold_path(holder), body,
                              extra_timeout=wait or 0)
 
+    def approve(self):
+        """Approve the requested move now: this guest's holds end."""
+        return self._request('POST', PATH + '/approve', {})
+
     def release(self, holder):
         self._request('DELETE', self._hold_path(holder))
 
@@ -420,6 +424,8 @@ def build_parser():
     holder_command('lock', 'take or renew a hold')
     cmd = commands.add_parser('unlock', help='release a hold')
     cmd.add_argument('holder')
+    commands.add_parser('approve', help='approve the move an operator '
+                        'requested, now: ends this guest\'s holds')
     cmd = commands.add_parser('status', help="show this instance's lock")
     cmd.add_argument('--format', choices=('text', 'json'), default='text')
     holder_command('run', 'hold the lock while a command runs (give the '
@@ -486,6 +492,13 @@ def _describe_request(request):
         request['seconds_left']))
 
 
+def _cmd_approve(client, args):
+    request = client.approve()['move_request']
+    print('approved: the move requested by %s may start now'
+          % request['requested_by'])
+    return EX_OK
+
+
 def _cmd_wait(client, args):
     deadline = time.monotonic() + args.wait_timeout if args.wait_timeout \
         else None
@@ -549,7 +562,7 @@ def _cmd_run(client, args):
 
 
 COMMANDS = {'lock': _cmd_lock, 'unlock': _cmd_unlock, 'status': _cmd_status,
-            'run': _cmd_run, 'wait': _cmd_wait}
+            'run': _cmd_run, 'wait': _cmd_wait, 'approve': _cmd_approve}
 
 
 def main(argv=None):

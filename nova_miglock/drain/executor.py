@@ -104,6 +104,7 @@ class Item:
     message: str = ''
     predicted_end: float = None
     requested: bool = False          # a move request of ours is open
+    approved: bool = False           # its guest approved the move early
 
 
 class _View:
@@ -312,9 +313,10 @@ class Drain:
     def _close_requests(self, items):
         for item in items:
             if item.requested:
-                self.manager.close_move_request(
+                closed = self.manager.close_move_request(
                     item.uuid, outcome=item.outcome[:64],
                     actor=self.options.actor)
+                item.approved = bool(closed and closed.approved_at)
                 item.requested = False
 
     def _only_static_left(self):

@@ -61,6 +61,7 @@ def build(drain, left_on_hosts):
         'actual_seconds': None if dry else round(
             (max(ends) if ends else drain.now) - start, 1),
         'counts': counts,
+        'approved_early': sum(i.approved for i in items),
         'left_on_hosts': left_on_hosts,
         'drained': None if dry else (left_on_hosts == 0),
         'instances': [_item(i, start, plan) for i in sorted(
@@ -76,7 +77,7 @@ def _item(item, start, plan):
         'project_id': item.project_id, 'from': item.source,
         'to': item.destination, 'outcome': item.outcome,
         'attempts': item.attempts, 'refused': item.refused,
-        'broken': bool(item.broken),
+        'broken': bool(item.broken), 'approved_early': item.approved,
         'waited_seconds': _rel(item.admitted_at, start),
         'ended_seconds': _rel(item.ended_at, start),
         'predicted_start_seconds': entry and round(entry.start_p50, 1),

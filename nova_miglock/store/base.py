@@ -136,6 +136,14 @@ class LockStore(metaclass=abc.ABCMeta):
         """Close the instance's request (idempotent); returns it or None."""
 
     @abc.abstractmethod
+    def approve_move_request(self, instance_uuid, *, actor):
+        """The guest approves the move: its holds end, none is granted.
+
+        :returns: ``(request, ended_holds)``.
+        :raises NotHeld: no request is open.
+        """
+
+    @abc.abstractmethod
     def get_move_request(self, instance_uuid):
         """The instance's open move request, or None."""
 

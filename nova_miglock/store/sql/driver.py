@@ -394,6 +394,10 @@ class SQLLockStore(base.LockStore):
     def close_move_request(self, instance_uuid, **kwargs):
         return requests.close_request(self, instance_uuid, **kwargs)
 
+    @_retry_on_conflict
+    def approve_move_request(self, instance_uuid, *, actor):
+        return requests.approve(self, instance_uuid, actor=actor)
+
     def get_move_request(self, instance_uuid):
         return requests.get_request(self, instance_uuid)
 

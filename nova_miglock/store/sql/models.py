@@ -130,5 +130,7 @@ move_requests = sa.Table(
     sa.Column('requested_by', sa.String(255), nullable=False),
     sa.Column('opened_at', DateTime, nullable=False),
     sa.Column('not_before', DateTime, nullable=False),
+    # The guest said "go now" (its holds ended with the approval).
+    sa.Column('approved_at', DateTime, nullable=True),
     **_MYSQL
 )

@@ -40,11 +40,13 @@ class MoveRequest:
     requested_by: str
     opened_at: object
     not_before: object
+    approved_at: object = None
 
     def to_dict(self, now=None):
         data = {'reason': self.reason, 'requested_by': self.requested_by,
                 'opened_at': lock.isoformat(self.opened_at),
-                'not_before': lock.isoformat(self.not_before)}
+                'not_before': lock.isoformat(self.not_before),
+                'approved_at': lock.isoformat(self.approved_at)}
         if now is not None:
             data['seconds_left'] = max(0.0, round(
                 (self.not_before - now).total_seconds(), 3))
@@ -107,6 +109,44 @@ def close_request(store, instance_uuid, *, outcome, actor):
     return found
 
 
+def approve(store, instance_uuid, *, actor):
+    """The guest says "go now": its holds end and no new one is granted.
+
+    Holds of the tenant or the operator are theirs to end. Approving again
+    is a no-op.
+
+    :returns: ``(request, ended_holds)``.
+    :raises NotHeld: no move request is open (reason ``not_held``: there
+        is nothing to approve).
+    """
+    with store._write() as conn:
+        row = queries.lock_instance(conn, instance_uuid)
+        found = _read(conn, instance_uuid) if row is not None else None
+        if found is None:
+            raise lock.NotHeld('no move of instance %s was requested; '
+                               'there is nothing to approve' % instance_uuid)
+        snap = queries.snapshot(conn, instance_uuid, row.project_id)
+        now = snap.now
+        guest = [h for h in snap.holds.values()
+                 if h.source == lock.SOURCE_GUEST]
+        ended = store._delete_holds(conn, row, now, guest,
+                                    event=lock.EVENT_APPROVE,
+                                    reason='move approved', actor=actor)
+        left = [h.expires_at for h in snap.holds.values()
+                if h not in guest and h.is_active(now)]
+        writes.update_instance(
+            conn, instance_uuid, generation=row.generation + 1,
+            locked_until=leases.locked_until_after(
+                now=now, old_until=row.locked_until, active_expiries=left),
+            updated_at=now)
+        if found.approved_at is None:
+            conn.execute(sa.update(_TABLE).where(
+                _TABLE.c.instance_uuid == instance_uuid).values(
+                    approved_at=now))
+            found = dataclasses.replace(found, approved_at=now)
+    return found, ended
+
+
 def get_request(store, instance_uuid):
     with store._read() as conn:
         return _read(conn, instance_uuid)
@@ -123,6 +163,10 @@ def cap(conn, instance_uuid, now, expires):
     found = _read(conn, instance_uuid)
     if found is None:
         return expires
+    if found.approved_at is not None:
+        raise lock.MoveRequested(
+            'the move of instance %s was approved; no new lock until it '
+            'has happened' % instance_uuid, retry_after=60)
     if found.not_before <= now:
         raise lock.MoveRequested(
             'a move of instance %s was requested for %s (%s); no new lock '

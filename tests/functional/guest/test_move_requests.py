@@ -72,3 +72,21 @@ class MoveRequestTest(base.NovaTestCase):
                                         actor='operator:test')
         result = self.miglock('lock', 'db', '--lease', '3600')
         self.assertNotIn('cut', result.stdout)
+
+    def test_approve_ends_the_guest_s_holds_and_says_go(self):
+        result = self.miglock('approve')
+        self.assertNotEqual(0, result.returncode)
+        self.assertIn('nothing to approve', result.stderr)
+        self.assertEqual(0, self.miglock('lock', 'db').returncode)
+        self.manager.open_move_request(self.target, seconds=300,
+                                       reason='kernel update',
+                                       actor='operator:test')
+        result = self.miglock('approve')
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertIn('may start now', result.stdout)
+        state = json.loads(self.miglock('status', '--format', 'json').stdout)
+        self.assertEqual('unlocked', state['state'])
+        self.assertIsNotNone(state['move_request']['approved_at'])
+        result = self.miglock('lock', 'db')
+        self.assertEqual(75, result.returncode)
+        self.assertIn('was approved', result.stderr)

@@ -127,7 +127,8 @@ class DrainTest(base.NovaTestCase):
             if row['event'] in (lock.EVENT_ACQUIRE, lock.EVENT_RENEW):
                 open_holds[key] = row['expires_at']
             elif row['event'] in (lock.EVENT_RELEASE, lock.EVENT_EXPIRE,
-                                  lock.EVENT_BREAK, lock.EVENT_EVACUATED):
+                                  lock.EVENT_BREAK, lock.EVENT_EVACUATED,
+                                  lock.EVENT_APPROVE):
                 open_holds.pop(key, None)
             elif row['event'] == lock.EVENT_MOVE_ADMITTED:
                 found += [u for (u, _h), until in open_holds.items()
@@ -223,18 +224,22 @@ class DrainTest(base.NovaTestCase):
         self.assertEqual([], self.admitted_while_locked())
 
     def test_notice_ends_a_renewing_guest_s_lock_without_a_break(self):
-        moved, held = self.boot_on_host1(2)
+        approver, held = self.boot_on_host1(2)
         self.hold(held, 300)
+        self.hold(approver, 300)
         renewed = []
 
-        def guest_renews(text):
-            # The guest's agent renews its lease: from the request on, the
-            # store cuts it at not_before.
+        def guests_answer(text):
+            # One guest's agent renews its lease: from the request on, the
+            # store cuts it at not_before. The other approves at once.
             if text.startswith('told') and not renewed:
                 proxy = self.proxy_for(held)
                 renewed.append(http.request(proxy.url, 'PUT', HOLD, {
                     'lease_seconds': 300}).json)
-        self.on_progress = guest_renews
+                reply = http.request(self.proxy_for(approver).url, 'POST',
+                                     '/openstack/miglock/approve')
+                self.assertEqual(200, reply.status, reply.body)
+        self.on_progress = guests_answer
 
         status, report = self.drain('host1', '--within', '1m', '--notice',
                                     '4', '--poll', '1')
@@ -245,6 +250,11 @@ class DrainTest(base.NovaTestCase):
         waited = {i['instance']: i['waited_seconds']
                   for i in report['instances']}
         self.assertGreaterEqual(waited[held['id']], 3.5)
+        self.assertLess(waited[approver['id']], 3.5)
+        self.assertEqual(1, report['approved_early'])
+        self.assertEqual({approver['id']}, {
+            i['instance'] for i in report['instances']
+            if i['approved_early']})
         self.assertIsNone(self.store.get_move_request(held['id']))
         events = [e['event'] for e in self.store.ledger(
             instance_uuid=held['id'])]

@@ -91,3 +91,29 @@ def test_closing_without_a_request_changes_nothing(store):
     instance = str(uuid.uuid4())
     assert store.close_move_request(instance, outcome='x', actor='y') is None
     assert store.ledger(instance_uuid=instance) == []
+
+
+def test_approval_ends_the_guest_s_holds_and_no_new_one_comes(store,
+                                                              limits):
+    instance = str(uuid.uuid4())
+    with pytest.raises(lock.NotHeld):
+        store.approve_move_request(instance, actor='guest')
+    acquire(store, limits, instance)
+    store.acquire(instance, 'tenant-pin', project_id=PROJECT,
+                  source=lock.SOURCE_TENANT, lease_seconds=60, reason='',
+                  limits=limits)
+    request(store, instance)
+    approved, ended = store.approve_move_request(instance, actor='guest')
+    assert approved.approved_at is not None
+    assert [h.holder for h in ended] == ['db']
+    # The tenant's hold is the tenant's to end.
+    assert [h.holder for h in store.get_state(instance).holds] == [
+        'tenant-pin']
+    with pytest.raises(lock.MoveRequested):
+        acquire(store, limits, instance)
+    again, ended = store.approve_move_request(instance, actor='guest')
+    assert again.approved_at == approved.approved_at and ended == []
+    assert store.close_move_request(
+        instance, outcome='moved', actor='operator').approved_at
+    assert 'approve' in [e['event'] for e in store.ledger(
+        instance_uuid=instance)]

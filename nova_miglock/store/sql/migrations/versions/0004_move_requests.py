@@ -38,4 +38,5 @@ def upgrade():
         sa.Column('requested_by', sa.String(255), nullable=False),
         sa.Column('opened_at', DateTime, nullable=False),
         sa.Column('not_before', DateTime, nullable=False),
+        sa.Column('approved_at', DateTime, nullable=True),
         mysql_engine='InnoDB', mysql_charset='utf8mb4')
