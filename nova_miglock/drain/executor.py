@@ -31,7 +31,7 @@ import time
 
 from oslo_log import log as logging
 
-from nova_miglock.drain import nova as nova_api
+from nova_miglock.drain import preference
 from nova_miglock.drain import report as report_mod
 from nova_miglock import lock
 from nova_miglock import manager as lock_manager
@@ -104,6 +104,7 @@ class Item:
     message: str = ''
     predicted_end: float = None
     requested: bool = False          # a move request of ours is open
+    action: str = preference.LIVE
     approved: bool = False           # its guest approved the move early
 
 
@@ -241,11 +242,13 @@ class Drain:
             item.outcome = report_mod.RUNNING
             item.admitted_at = self.now
             self.running[server.uuid] = item
-        elif server.status not in nova_api.LIVE_STATES:
+            return
+        item.action, item.message = preference.action(
+            server.tags, server.metadata, server.status)
+        if item.action is None:
             item.outcome = report_mod.UNMOVABLE
-            item.message = ('status %s: a live migration needs %s'
-                            % (server.status, ' or '.join(
-                                nova_api.LIVE_STATES)))
+        elif item.action == preference.NOTIFY:
+            item.outcome = report_mod.NOTIFY_ONLY
 
     def pending(self):
         pending = [u for u, i in self.items.items()
@@ -298,7 +301,9 @@ class Drain:
         if not self.options.notice:
             return
         told = 0
-        for uuid in self.pending():
+        for uuid in self.pending() + [
+                u for u, i in self.items.items()
+                if i.outcome == report_mod.NOTIFY_ONLY]:
             item = self.items[uuid]
             self.manager.open_move_request(
                 lock_manager.Target(uuid, item.project_id, host=item.source),
@@ -355,7 +360,9 @@ class Drain:
     def _attempt(self, uuid, ticket_id=None):
         item = self.items[uuid]
         item.attempts += 1
-        reply = self.nova.live_migrate(uuid, ticket_id)
+        move = (self.nova.cold_migrate if item.action == preference.COLD
+                else self.nova.live_migrate)
+        reply = move(uuid, ticket_id)
         if reply.accepted:
             item.outcome, item.admitted_at = report_mod.RUNNING, self.now
             self.running[uuid] = item
@@ -402,6 +409,9 @@ class Drain:
             server = self.nova.server(uuid)
             if server is None:
                 item.outcome, item.message = report_mod.GONE, 'deleted'
+            elif server.status == 'VERIFY_RESIZE':
+                self._confirm(item)
+                continue
             elif server.task_state is None and server.host not in self.hosts:
                 item.outcome, item.destination = (
                     report_mod.BROKEN if item.broken else report_mod.MOVED,
@@ -425,6 +435,12 @@ class Drain:
             if item.outcome != report_mod.PENDING:
                 self._close_requests([item])
 
+    def _confirm(self, item):
+        reply = self.nova.confirm(item.uuid)
+        if not reply.accepted and reply.status != 409:
+            item.message = 'confirming the cold migration: %d %s' % (
+                reply.status, reply.message)
+
     def _at_deadline(self):
         for uuid in self.pending():
             item = self.items[uuid]
@@ -442,7 +458,10 @@ class Drain:
                                      host=item.source)
         try:
             ticket = self.manager.break_and_admit(
-                target, kind='live-migration', actor=self.options.actor,
+                target, kind=('cold-migration'
+                              if item.action == preference.COLD
+                              else 'live-migration'),
+                actor=self.options.actor,
                 reason='drain of %s: %s' % (', '.join(self.hosts),
                                             self.options.reason))
         except lock.InstanceLocked as exc:

@@ -27,7 +27,6 @@ from nova_miglock import drain
 
 # Services by id (2.53), block_migration "auto" (2.25), hosts of servers.
 MICROVERSION = '2.53'
-LIVE_STATES = ('ACTIVE', 'PAUSED')
 
 
 class NovaError(Exception):
@@ -42,6 +41,8 @@ class Server:
     host: str
     status: str
     task_state: str = None
+    tags: tuple = ()
+    metadata: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +63,9 @@ def _server(raw):
                   project_id=getattr(raw, 'tenant_id', None),
                   host=getattr(raw, 'OS-EXT-SRV-ATTR:host', None),
                   status=getattr(raw, 'status', None),
-                  task_state=getattr(raw, 'OS-EXT-STS:task_state', None))
+                  task_state=getattr(raw, 'OS-EXT-STS:task_state', None),
+                  tags=tuple(getattr(raw, 'tags', None) or ()),
+                  metadata=dict(getattr(raw, 'metadata', None) or {}))
 
 
 def _message(body):
@@ -138,8 +141,19 @@ class NovaAPI:
 
     def live_migrate(self, uuid, ticket_id=None):
         """Ask for a live migration to wherever the scheduler finds room."""
+        return self._action(uuid, {'os-migrateLive': {
+            'host': None, 'block_migration': 'auto'}}, ticket_id)
+
+    def cold_migrate(self, uuid, ticket_id=None):
+        """Ask for a cold migration; it ends when confirmed."""
+        return self._action(uuid, {'migrate': None}, ticket_id)
+
+    def confirm(self, uuid):
+        """Confirm a cold migration waiting in VERIFY_RESIZE."""
+        return self._action(uuid, {'confirmResize': None})
+
+    def _action(self, uuid, body, ticket_id=None):
         headers = {drain.TICKET_HEADER: ticket_id} if ticket_id else {}
-        body = {'os-migrateLive': {'host': None, 'block_migration': 'auto'}}
         try:
             resp, reply = self._client.client.post(
                 '/servers/%s/action' % uuid, json=body, headers=headers,

@@ -24,6 +24,7 @@ BROKEN = 'moved-after-break'
 SKIPPED = 'skipped'
 FAILED = 'failed'
 UNMOVABLE = 'unmovable'
+NOTIFY_ONLY = 'notify-only'
 LOCKED = 'locked'
 GONE = 'gone'
 DONE = (MOVED, BROKEN, GONE)
@@ -78,6 +79,7 @@ def _item(item, start, plan):
         'to': item.destination, 'outcome': item.outcome,
         'attempts': item.attempts, 'refused': item.refused,
         'broken': bool(item.broken), 'approved_early': item.approved,
+        'action': item.action,
         'waited_seconds': _rel(item.admitted_at, start),
         'ended_seconds': _rel(item.ended_at, start),
         'predicted_start_seconds': entry and round(entry.start_p50, 1),

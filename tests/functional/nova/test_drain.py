@@ -263,6 +263,42 @@ class DrainTest(base.NovaTestCase):
         self.assertNotIn('break', events)
         self.assertEqual([], self.admitted_while_locked())
 
+    def test_maintenance_preferences_are_honoured(self):
+        live, cold, stopped, notify = self.boot_on_host1(4)
+        self.api.put_server_tags(cold['id'],
+                                 ['miglock:maintenance=cold-migrate'])
+        self.api.api_post('/servers/%s/metadata' % notify['id'], {
+            'metadata': {'miglock:maintenance': 'notify-only'}})
+        self.api.post_server_action(stopped['id'], {'os-stop': None})
+        self._wait_for_state_change(stopped, 'SHUTOFF')
+
+        status, report = self.drain('host1', '--within', '1m', '--poll',
+                                    '1', '--notice', '1m')
+
+        self.assertEqual(1, status)  # the notify-only instance stays
+        self.assertEqual({notify['id']}, self.on_host('host1'))
+        rows = {i['instance']: (i['outcome'], i['action'])
+                for i in report['instances']}
+        self.assertEqual({live['id']: ('moved', 'live-migrate'),
+                          cold['id']: ('moved', 'cold-migrate'),
+                          stopped['id']: ('moved', 'cold-migrate'),
+                          notify['id']: ('notify-only', 'notify-only')},
+                         rows)
+        self.assertEqual('SHUTOFF', self.admin_api.get_server(
+            stopped['id'])['status'])
+        self.assertEqual('ACTIVE', self.admin_api.get_server(
+            cold['id'])['status'])
+        for server in (cold, stopped):
+            self.wait_for_ticket_end(server)
+            self.assertEqual('confirmed', [
+                e['reason'] for e in self.store.ledger(
+                    instance_uuid=server['id'])
+                if e['event'] == 'move_ended'][-1])
+        # Its guest was told all the same; the request closed at the end.
+        events = [e['event'] for e in self.store.ledger(
+            instance_uuid=notify['id'])]
+        self.assertEqual(['move_requested', 'request_closed'], events)
+
     def test_skip_leaves_a_locked_instance_and_says_so(self):
         _moved, held = self.boot_on_host1(2)
         self.hold(held, 300)
