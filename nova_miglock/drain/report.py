@@ -92,13 +92,15 @@ def rows(report):
     """The report's instances as table rows (for ``--format table``)."""
     return [[i['instance'], i['name'], i['outcome'], i['to'] or '',
              i['attempts'], i['refused'], 'yes' if i['broken'] else '',
+             'yes' if i['approved_early'] else '',
              _num(i['waited_seconds']), _num(i['ended_seconds']),
              _num(i['predicted_end_seconds']), i['message']]
             for i in report['instances']]
 
 
 COLUMNS = ['Instance', 'Name', 'Outcome', 'To', 'Attempts', 'Refused',
-           'Broken', 'Started at', 'Ended at', 'Predicted end', 'Message']
+           'Broken', 'Approved', 'Started at', 'Ended at', 'Predicted end',
+           'Message']
 
 
 def _num(value):
