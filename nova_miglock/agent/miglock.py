@@ -221,6 +221,31 @@ def _error_from(http_error):
                        retry_after=retry_after)
 
 
+def watch_move_requests(callback, client=None, interval=10.0, stop=None,
+                        once=False):
+    """Call ``callback(request)`` once for each move request that arrives.
+
+    A request is known by when it was opened, so a request is never
+    handled twice, however often it is seen. Polls every ``interval``
+    seconds until ``stop`` (a ``threading.Event``) is set, or, with
+    ``once``, returns the callback's result after the first request. The
+    service being briefly unreachable is retried by the client; anything
+    else is raised.
+    """
+    client = client or Client()
+    stop = stop or threading.Event()
+    seen = set()
+    while not stop.is_set():
+        request = client.status().get('move_request')
+        if request and request['opened_at'] not in seen:
+            seen.add(request['opened_at'])
+            result = callback(request)
+            if once:
+                return result
+        stop.wait(max(interval, 0.1))
+    return None
+
+
 def acquire_waiting(client, holder, lease_seconds=None, reason='', wait=0):
     """Acquire, waiting up to ``wait`` seconds for a migration to end."""
     deadline = time.monotonic() + max(0, wait or 0)
@@ -435,6 +460,15 @@ def build_parser():
                               'an operator asks to move this instance)')
     cmd.add_argument('--move-request', action='store_true',
                      help='wait for a move request and print it')
+    on_request = commands.add_parser(
+        'on-move-request', help='run a command once for each move request '
+        '(give it after --; MIGLOCK_REASON, MIGLOCK_REQUESTED_BY and '
+        'MIGLOCK_NOT_BEFORE describe the request)')
+    on_request.add_argument('--interval', type=_seconds, default=10.0,
+                            help='seconds between checks (default 10)')
+    on_request.add_argument('--once', action='store_true',
+                            help="exit after the first request, with the "
+                            "command's exit status")
     cmd.add_argument('--timeout', dest='wait_timeout', type=_seconds,
                      default=0, help='give up after this many seconds '
                      '(default: never)')
@@ -517,6 +551,24 @@ def _cmd_wait(client, args):
         time.sleep(args.interval)
 
 
+def _cmd_on_move_request(client, args):
+    if not args.cmd:
+        sys.stderr.write('miglock on-move-request: give the command after '
+                         '--\n')
+        return EX_USAGE
+
+    def run(request):
+        print(_describe_request(request))
+        sys.stdout.flush()
+        env = dict(os.environ, MIGLOCK_REASON=request['reason'],
+                   MIGLOCK_REQUESTED_BY=request['requested_by'],
+                   MIGLOCK_NOT_BEFORE=request['not_before'])
+        return subprocess.call(args.cmd, env=env)
+
+    result = watch_move_requests(run, client, args.interval, once=args.once)
+    return result if args.once else EX_OK
+
+
 def _cmd_run(client, args):
     command = args.cmd
     if not command:
@@ -562,7 +614,8 @@ def _cmd_run(client, args):
 
 
 COMMANDS = {'lock': _cmd_lock, 'unlock': _cmd_unlock, 'status': _cmd_status,
-            'run': _cmd_run, 'wait': _cmd_wait, 'approve': _cmd_approve}
+            'run': _cmd_run, 'wait': _cmd_wait, 'approve': _cmd_approve,
+            'on-move-request': _cmd_on_move_request}
 
 
 def main(argv=None):

@@ -16,9 +16,11 @@ guest's through the real ``miglock`` agent, the signing proxy and Nova's
 metadata API with our filter.
 """
 
+import importlib.util
 import json
 import subprocess
 import sys
+import threading
 
 from nova_miglock import manager as lock_manager
 from tests.functional.guest.test_agent_cli import AGENT
@@ -90,3 +92,41 @@ class MoveRequestTest(base.NovaTestCase):
         result = self.miglock('lock', 'db')
         self.assertEqual(75, result.returncode)
         self.assertIn('was approved', result.stderr)
+
+    def test_a_command_runs_once_per_request(self):
+        self.manager.open_move_request(self.target, seconds=300,
+                                       reason='rack move',
+                                       actor='operator:test')
+        probe = ('import os; print(os.environ["MIGLOCK_REASON"], '
+                 'os.environ["MIGLOCK_NOT_BEFORE"]); raise SystemExit(4)')
+        result = self.miglock('on-move-request', '--once', '--interval',
+                              '0.2', '--', sys.executable, '-c', probe)
+        self.assertEqual(4, result.returncode, result.stderr)
+        self.assertIn('rack move 20', result.stdout)
+
+    def test_the_python_api_calls_back_once_per_request(self):
+        spec = importlib.util.spec_from_file_location('miglock', AGENT)
+        agent = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(agent)
+        seen, stop = [], threading.Event()
+
+        def callback(request):
+            seen.append(request['reason'])
+            if len(seen) == 2:
+                stop.set()
+            else:
+                # The move happened; later another one is requested.
+                self.manager.close_move_request(
+                    self.server['id'], outcome='moved', actor='test')
+                self.manager.open_move_request(
+                    self.target, seconds=60, reason='second',
+                    actor='operator:test')
+
+        self.manager.open_move_request(self.target, seconds=300,
+                                       reason='first', actor='operator:test')
+        watcher = threading.Thread(target=agent.watch_move_requests, args=(
+            callback, agent.Client(self.proxy.url), 0.1, stop))
+        watcher.start()
+        watcher.join(30)
+        self.assertFalse(watcher.is_alive())
+        self.assertEqual(['first', 'second'], seen)
