@@ -140,7 +140,8 @@ def drain(store, args):
     except nova_api.NovaError as exc:
         raise lock.MigLockError(str(exc))
     except ks_exc.ClientException as exc:
-        raise lock.MigLockError('cannot reach Nova: %s' % exc)
+        raise lock.MigLockError('cannot reach Nova with the [miglock_nova] '
+                                'credentials: %s' % exc)
     if args.format == 'json':
         output.emit_json(result)
     else:
@@ -162,7 +163,8 @@ def undrain(store, args):
     except nova_api.NovaError as exc:
         raise lock.MigLockError(str(exc))
     except ks_exc.ClientException as exc:
-        raise lock.MigLockError('cannot reach Nova: %s' % exc)
+        raise lock.MigLockError('cannot reach Nova with the [miglock_nova] '
+                                'credentials: %s' % exc)
     if args.format == 'json':
         output.emit_json({'enabled': args.hosts})
     else:
