@@ -25,6 +25,8 @@ import json
 import random
 import sys
 
+from nova.virt import fake as fake_virt
+
 from nova_miglock.drain import nova as nova_api
 from nova_miglock import lock
 from nova_miglock.manage import cli
@@ -307,6 +309,36 @@ class DrainTest(base.NovaTestCase):
         self.assertEqual({held['id']}, self.on_host('host1'))
         self.assertEqual({'moved': 1, 'skipped': 1}, report['counts'])
         self.assertEqual(held['id'], report['predicted']['needs_break'][0])
+
+    def test_an_interrupted_drain_resumes_from_nova_and_the_store(self):
+        servers = self.boot_on_host1(3)
+        # The first move stays in flight until the drain runs again.
+        in_flight, finish = self.stall(fake_virt.FakeDriver,
+                                       'live_migration')
+
+        class Interrupted(Exception):
+            pass
+
+        def interrupt(text):
+            if text.startswith('moving'):
+                raise Interrupted(text)
+        self.on_progress = interrupt
+        self.assertRaises(Interrupted, self.drain, 'host1', '--within',
+                          '1m', '--poll', '1', '--notice', '1m')
+        # Killed after its first request to Nova: nothing of it is left in
+        # the store but the move it started.
+        self.assertEqual([], [s['id'] for s in servers
+                              if self.store.get_move_request(s['id'])])
+
+        self.assertTrue(in_flight.wait(30))
+        self.on_progress = lambda text: finish.set()
+        status, report = self.drain('host1', '--within', '1m', '--poll', '1')
+        self.assertEqual(0, status, report)
+        self.assertEqual(set(), self.on_host('host1'))
+        self.assertEqual({'moved': 3}, report['counts'])
+        # The move in flight when it stopped was followed, not asked again.
+        self.assertEqual([0, 1, 1], sorted(
+            i['attempts'] for i in report['instances']))
 
     def test_dry_run_plans_and_changes_nothing(self):
         servers = self.boot_on_host1(2)
