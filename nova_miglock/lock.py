@@ -43,7 +43,9 @@ EVENT_EXEMPT = 'exempt'
 EVENT_MOVE_REQUESTED = 'move_requested'
 EVENT_REQUEST_CLOSED = 'request_closed'
 EVENT_APPROVE = 'approve'
-HOLD_END_EVENTS = (EVENT_RELEASE, EVENT_EXPIRE, EVENT_BREAK, EVENT_EVACUATED)
+# A guest's approval of a requested move ends its holds as a release would.
+HOLD_END_EVENTS = (EVENT_RELEASE, EVENT_EXPIRE, EVENT_BREAK, EVENT_EVACUATED,
+                   EVENT_APPROVE)
 
 HOLDER_PATTERN = r'[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}'
 _HOLDER_RE = re.compile(HOLDER_PATTERN)
