@@ -31,6 +31,7 @@ import time
 
 from oslo_log import log as logging
 
+from nova_miglock.drain import options as options_mod
 from nova_miglock.drain import preference
 from nova_miglock.drain import report as report_mod
 from nova_miglock import lock
@@ -39,110 +40,12 @@ from nova_miglock.planning import admission
 from nova_miglock.planning import model
 from nova_miglock.planning import planner
 from nova_miglock.planning import simulate
-from nova_miglock.planning import strategies
 from nova_miglock.planning import timebins
 from nova_miglock.planning import world as world_mod
 from nova_miglock import policy
 
 LOG = logging.getLogger(__name__)
-ON_DEADLINE = ('break', 'skip', 'fail')
 MIN_SLEEP = 0.05
-
-
-@dataclasses.dataclass(frozen=True)
-class Options:
-    deadline: float                  # seconds since the epoch
-    strategy: str = strategies.DEFAULT
-    parallel: int = 2
-    # Nova's [DEFAULT]/max_concurrent_live_migrations: a host sends that
-    # many at once (1 by default); asking for more only queues them there.
-    per_host: int = 1
-    on_deadline: str = 'break'
-    dry_run: bool = False
-    reason: str = 'host maintenance'
-    actor: str = 'operator'
-    poll: float = 2.0                # how often moves in flight are read
-    move_timeout: float = 1800.0     # a move not ended by then has failed
-    history_days: float = 28.0
-    samples: int = 100
-    errors: int = 3                  # Nova errors before giving up on one
-    notice: int = None               # seconds: move requests to the guests
-
-    def check(self):
-        if self.strategy not in strategies.NAMES:
-            raise lock.InvalidRequest('unknown strategy %r; choose one of %s'
-                                      % (self.strategy,
-                                         ', '.join(strategies.NAMES)))
-        if self.on_deadline not in ON_DEADLINE:
-            raise lock.InvalidRequest('--on-deadline is one of %s'
-                                      % ', '.join(ON_DEADLINE))
-        if self.parallel < 1 or self.per_host < 1 or self.poll <= 0 or \
-                self.move_timeout <= 0:
-            raise lock.InvalidRequest('parallel, poll and move timeout must '
-                                      'be positive')
-        if not lock.validate_reason(self.reason).strip():
-            raise lock.InvalidRequest('a drain must say why (--reason)')
-        return self
-
-
-@dataclasses.dataclass
-class Item:
-    """One instance of the drain and what happened to it."""
-
-    uuid: str
-    name: str
-    project_id: str
-    source: str
-    outcome: str = report_mod.PENDING
-    attempts: int = 0
-    refused: int = 0
-    errors: int = 0
-    admitted_at: float = None
-    ended_at: float = None
-    destination: str = None
-    broken: int = 0
-    message: str = ''
-    predicted_end: float = None
-    requested: bool = False          # a move request of ours is open
-    action: str = preference.LIVE
-    approved: bool = False           # its guest approved the move early
-
-
-class _View:
-    """What the strategy may know now: the planning loop's view, real."""
-
-    def __init__(self, drain):
-        self._drain = drain
-        self._states = None
-
-    now = property(lambda self: self._drain.now)
-    start = property(lambda self: self._drain.start)
-    deadline = property(lambda self: self._drain.options.deadline)
-    limits = property(lambda self: self._drain.limits)
-    running = property(lambda self: dict(self._drain.running))
-
-    @property
-    def pending(self):
-        return self._drain.pending()
-
-    def state(self, uuid):
-        if self._states is None:
-            pending = self.pending
-            self._states = dict(zip(pending, self._drain.store.get_states(
-                pending)))
-        return self._states.get(uuid) or self._drain.store.get_state(uuid)
-
-    def can_start(self, uuid):
-        return self._drain.fits(uuid)
-
-    @property
-    def free(self):
-        return self._drain.limits.parallel - len(self._drain.running)
-
-    @property
-    def slots(self):
-        return simulate.effective_slots(self._drain.limits, {
-            self._drain.items[u].source for u in self.pending})
 
 
 class Drain:
@@ -234,7 +137,8 @@ class Drain:
                 {u: self.store.get_state(u) for u in self.pending()}))
 
     def _add(self, server):
-        item = Item(server.uuid, server.name, server.project_id, server.host)
+        item = options_mod.Item(server.uuid, server.name, server.project_id,
+                                server.host)
         self.items[server.uuid] = item
         state = self.store.get_state(server.uuid)
         if state.ticket is not None or server.task_state is not None:
@@ -282,7 +186,7 @@ class Drain:
         return self.report()
 
     def _loop(self):
-        self.strategy.begin(_View(self))
+        self.strategy.begin(options_mod.View(self))
         while self.pending() or self.running:
             self.now = self.clock()
             self._follow()
@@ -345,14 +249,14 @@ class Drain:
         return True
 
     def _pause(self):
-        wake = self.strategy.wake_at(_View(self))
+        wake = self.strategy.wake_at(options_mod.View(self))
         until = min(w for w in (wake, self.options.deadline,
                                 self.now + self.options.poll)
                     if w is not None)
         return max(MIN_SLEEP, until - self.now)
 
     def _schedule(self):
-        view = _View(self)
+        view = options_mod.View(self)
         for uuid in list(self.strategy.choose(view)):
             if self.fits(uuid):
                 self._attempt(uuid)

@@ -28,6 +28,7 @@ from keystoneauth1 import exceptions as ks_exc
 from nova_miglock import conf as miglock_conf
 from nova_miglock.drain import executor
 from nova_miglock.drain import nova as nova_api
+from nova_miglock.drain import options as drain_options
 from nova_miglock.drain import report as report_mod
 from nova_miglock import lock
 from nova_miglock.manage import commands
@@ -79,7 +80,7 @@ def add_parsers(areas, add, timestamp, positive):
     cmd.add_argument('--per-host', type=positive, default=1,
                      help="moves at the same time out of one host: Nova's "
                      'max_concurrent_live_migrations there (default 1)')
-    cmd.add_argument('--on-deadline', choices=executor.ON_DEADLINE,
+    cmd.add_argument('--on-deadline', choices=drain_options.ON_DEADLINE,
                      default='skip',
                      help='what still locked at the deadline gets: break '
                      '(end its holds and move it, in one step), skip '
@@ -125,7 +126,7 @@ def drain(store, args):
     if deadline <= now:
         raise lock.InvalidRequest('the deadline %s is in the past'
                                   % lock.isoformat(args.deadline))
-    options = executor.Options(
+    options = drain_options.Options(
         deadline=deadline, strategy=args.strategy, parallel=args.parallel,
         per_host=args.per_host, notice=args.notice,
         on_deadline=args.on_deadline, dry_run=args.dry_run,

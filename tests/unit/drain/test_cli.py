@@ -13,7 +13,7 @@
 
 import pytest
 
-from nova_miglock.drain import executor
+from nova_miglock.drain import options
 from nova_miglock import lock
 from nova_miglock.manage import cli
 
@@ -56,8 +56,8 @@ def test_defaults_are_safe():
 
 def test_options_refuse_what_the_parser_cannot_see():
     with pytest.raises(lock.InvalidRequest):
-        executor.Options(deadline=1.0, reason='  ').check()
+        options.Options(deadline=1.0, reason='  ').check()
     with pytest.raises(lock.InvalidRequest):
-        executor.Options(deadline=1.0, reason='x\x00').check()
+        options.Options(deadline=1.0, reason='x\x00').check()
     with pytest.raises(lock.InvalidRequest):
-        executor.Options(deadline=1.0, on_deadline='wait').check()
+        options.Options(deadline=1.0, on_deadline='wait').check()
