@@ -12,7 +12,7 @@
 """The drain: empty compute hosts through Nova's API, honouring locks.
 
 It lists what Nova has on the hosts, reads their lock states from the
-store, fits the history model on the ledger and asks the planner for a
+store, brings the history model up to now and asks the planner for a
 plan and its predicted finish (``--dry-run`` stops there). Then it
 disables the hosts' compute services and runs the same strategy the plan
 was predicted with, for real: each attempt is a live migration request
@@ -31,6 +31,7 @@ import time
 
 from oslo_log import log as logging
 
+from nova_miglock.drain import learn
 from nova_miglock.drain import options as options_mod
 from nova_miglock.drain import preference
 from nova_miglock.drain import report as report_mod
@@ -69,16 +70,9 @@ class Drain:
     # -- planning -----------------------------------------------------------
 
     def _beliefs(self):
-        since = timebins.to_datetime(
-            self.now - self.options.history_days * timebins.DAY)
-        # The history of the projects on the hosts, not the whole cloud's:
-        # what the drain reads stays bounded by what it moves.
-        rows = []
-        for project_id in sorted({i.project_id for i in self.items.values()
-                                  if i.project_id}):
-            rows += self.store.ledger(project_id=project_id, since=since)
-        return model.beliefs(model.fit(rows, as_of=timebins.to_datetime(
-            self.now)))
+        fitted, _rows = learn.current(self.store, self.now,
+                                      self.options.history_days)
+        return model.beliefs(fitted, as_of=timebins.to_datetime(self.now))
 
     def _params(self):
         limits, _rule = self._hold_limits()

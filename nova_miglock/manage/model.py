@@ -11,13 +11,14 @@
 # under the License.
 """``nova-miglock-manage model show``: what the drain's model believes.
 
-The model is fitted on the spot from the ledger of the instance's project
-(the window the drain uses), so what is shown is what a drain started now
-would plan with; nothing is stored.
+The model is the one drains plan with (:mod:`nova_miglock.drain.learn`),
+brought up to now from the ledger, so what is shown is what a drain
+started now would plan with.
 """
 
 import time
 
+from nova_miglock.drain import learn
 from nova_miglock import lock
 from nova_miglock.manage import output
 from nova_miglock.planning import model
@@ -34,8 +35,8 @@ def add_parsers(area, add, positive):
               'much history')
     cmd.add_argument('instance', help='instance UUID')
     cmd.add_argument('--days', type=positive, default=28,
-                     help='days of ledger to learn from (default 28, at '
-                     'most %d)' % MAX_DAYS)
+                     help='days of ledger a first fit learns from (default '
+                     '28, at most %d)' % MAX_DAYS)
 
 
 def show(store, args):
@@ -44,16 +45,14 @@ def show(store, args):
         raise lock.InvalidRequest('--days is at most %d' % MAX_DAYS)
     state = store.get_state(args.instance)
     now = timebins.to_seconds(state.now) if state.now else time.time()
-    since = timebins.to_datetime(now - args.days * timebins.DAY)
-    project = state.project_id
-    rows = store.ledger(project_id=project, since=since) if project else \
-        store.ledger(instance_uuid=args.instance, since=since)
-    beliefs = model.beliefs(model.fit(rows, as_of=timebins.to_datetime(now)))
-    belief = beliefs.instance(args.instance, project)
+    fitted, read = learn.current(store, now, args.days)
+    beliefs = model.beliefs(fitted, as_of=timebins.to_datetime(now))
+    belief = beliefs.instance(args.instance, state.project_id)
     since_locked = timebins.to_seconds(state.locked_since) \
         if state.locked and state.locked_since else None
     data = belief.explain(since_locked)
-    data['ledger_rows'] = len(rows)
+    data['ledger_rows'] = fitted.rows
+    data['ledger_rows_new'] = read
     data['move_seconds_p50'] = round(beliefs.move_seconds(), 1)
     if args.format == 'json':
         output.emit_json(data)
@@ -77,7 +76,8 @@ def _fields(data):
         ('instance', data['instance_uuid']),
         ('project', data['project_id'] or ''),
         ('as of', data['as_of']),
-        ('ledger rows read', data['ledger_rows']),
+        ('ledger rows learnt (new now)', '%d (%d)' % (
+            data['ledger_rows'], data['ledger_rows_new'])),
         ('locked period P50 / P90 / mean (s)', '%s / %s / %s' % (
             period['p50'], period['p90'], period['mean'])),
         ('P(lock within 1 h / 24 h)', '%s / %s' % (

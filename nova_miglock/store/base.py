@@ -144,6 +144,14 @@ class LockStore(metaclass=abc.ABCMeta):
         """
 
     @abc.abstractmethod
+    def load_history_model(self, scope):
+        """The saved history model of ``scope`` (plain data), or None."""
+
+    @abc.abstractmethod
+    def save_history_model(self, scope, data, as_of):
+        """Save the history model of ``scope``, folded up to ``as_of``."""
+
+    @abc.abstractmethod
     def get_move_request(self, instance_uuid):
         """The instance's open move request, or None."""
 

@@ -35,6 +35,7 @@ from nova_miglock import lock
 from nova_miglock.store import base
 from nova_miglock.store.sql import breaks
 from nova_miglock.store.sql import engine
+from nova_miglock.store.sql import history_models
 from nova_miglock.store.sql import models
 from nova_miglock.store.sql import queries
 from nova_miglock.store.sql import quota
@@ -397,6 +398,13 @@ class SQLLockStore(base.LockStore):
     @_retry_on_conflict
     def approve_move_request(self, instance_uuid, *, actor):
         return requests.approve(self, instance_uuid, actor=actor)
+
+    def load_history_model(self, scope):
+        return history_models.load(self, scope)
+
+    @_retry_on_conflict
+    def save_history_model(self, scope, data, as_of):
+        return history_models.save(self, scope, data, as_of)
 
     def get_move_request(self, instance_uuid):
         return requests.get_request(self, instance_uuid)

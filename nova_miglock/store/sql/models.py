@@ -134,3 +134,15 @@ move_requests = sa.Table(
     sa.Column('approved_at', DateTime, nullable=True),
     **_MYSQL
 )
+
+# The history model drains plan with, as JSON, and the ledger time it has
+# folded up to: each use folds only the rows written since.
+history_models = sa.Table(
+    'miglock_history_models', metadata,
+    sa.Column('scope', sa.String(64), primary_key=True),
+    sa.Column('data', sa.Text().with_variant(mysql.LONGTEXT(), 'mysql',
+                                             'mariadb'), nullable=False),
+    sa.Column('as_of', DateTime, nullable=False),
+    sa.Column('updated_at', DateTime, nullable=False),
+    **_MYSQL
+)

@@ -9,7 +9,7 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Move requests: a move announced to the guest, with a deadline.
+"""Move requests, and the history model drains plan with.
 
 Revision ID: 0004
 Revises: 0003
@@ -39,4 +39,12 @@ def upgrade():
         sa.Column('opened_at', DateTime, nullable=False),
         sa.Column('not_before', DateTime, nullable=False),
         sa.Column('approved_at', DateTime, nullable=True),
+        mysql_engine='InnoDB', mysql_charset='utf8mb4')
+    op.create_table(
+        'miglock_history_models',
+        sa.Column('scope', sa.String(64), primary_key=True),
+        sa.Column('data', sa.Text().with_variant(mysql.LONGTEXT(), 'mysql',
+                                                 'mariadb'), nullable=False),
+        sa.Column('as_of', DateTime, nullable=False),
+        sa.Column('updated_at', DateTime, nullable=False),
         mysql_engine='InnoDB', mysql_charset='utf8mb4')
