@@ -44,7 +44,12 @@ EVENT_MOVE_ENDED = 'move_ended'
 # Not in the ledger: an open move's deadline pushed back (notified only).
 EVENT_MOVE_EXTENDED = 'move_extended'
 EVENT_EXEMPT = 'exempt'
-HOLD_END_EVENTS = (EVENT_RELEASE, EVENT_EXPIRE, EVENT_BREAK, EVENT_EVACUATED)
+EVENT_MOVE_REQUESTED = 'move_requested'
+EVENT_REQUEST_CLOSED = 'request_closed'
+EVENT_APPROVE = 'approve'
+# A guest's approval of a requested move ends its holds as a release would.
+HOLD_END_EVENTS = (EVENT_RELEASE, EVENT_EXPIRE, EVENT_BREAK, EVENT_EVACUATED,
+                   EVENT_APPROVE)
 
 HOLDER_PATTERN = r'[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}'
 _HOLDER_RE = re.compile(HOLDER_PATTERN)
@@ -83,6 +88,12 @@ class NotPermitted(MigLockError):
 
 class MigrationInProgress(MigLockError):
     reason = 'migration_in_progress'
+
+
+class MoveRequested(MigrationInProgress):
+    """A move request's ``not_before`` has passed: no new lease until it."""
+
+    reason = 'move_requested'
 
 
 class NotHeld(MigLockError):

@@ -17,6 +17,7 @@ the store and notifications are applied the same way whatever the path.
 """
 
 import dataclasses
+import hmac
 
 from oslo_log import log as logging
 
@@ -49,6 +50,9 @@ class Grant:
     hold: lock.Hold
     state: lock.LockState
     requested_seconds: int
+    # What cut the lease, when it was cut: max_hold, or a move request's
+    # not_before.
+    cut_by: str = 'max_hold'
 
     @property
     def granted_seconds(self):
@@ -62,7 +66,7 @@ class Grant:
     def to_dict(self):
         return dict(self.hold.to_dict(self.state.now),
                     lease_seconds=self.granted_seconds,
-                    lease_capped_by='max_hold' if self.capped else None,
+                    lease_capped_by=self.cut_by if self.capped else None,
                     instance_state=self.state.state)
 
 
@@ -119,6 +123,11 @@ class LockManager:
         grant = Grant(hold=hold, requested_seconds=lease_seconds,
                       state=dataclasses.replace(
                           state, static_locks=target.static_locks))
+        if grant.capped:
+            request = self.store.get_move_request(target.instance_uuid)
+            if request is not None and \
+                    hold.expires_at >= request.not_before:
+                grant = dataclasses.replace(grant, cut_by='move_request')
         event = (lock.EVENT_ACQUIRE if hold.acquired_at == hold.renewed_at
                  else lock.EVENT_RENEW)
         self._notifier.hold_changed(event, hold, grant.state, actor=actor)
@@ -189,6 +198,97 @@ class LockManager:
                                         actor=actor)
         self._notifier.move_changed(lock.EVENT_MOVE_ADMITTED, state,
                                     ticket.kind, ticket=ticket, actor=actor)
+        return ticket
+
+    def break_and_admit(self, target, *, kind, reason, actor,
+                        request_id=None):
+        """Break the instance's holds and admit its move in one step.
+
+        A drain's ``--on-deadline break``: the guest cannot lock again
+        between the break and the move, since the ticket opens in the same
+        transaction. The holds end as ``break`` (a notification each).
+
+        :raises InstanceLocked: a static lock counts; nothing was broken.
+        """
+        reason = lock.validate_reason(reason).strip()
+        if not reason:
+            raise lock.InvalidRequest('a break must say why (reason)')
+        try:
+            ticket, state, ended = self.store.break_and_admit(
+                target.instance_uuid, project_id=target.project_id,
+                kind=kind, reason=reason, request_id=request_id,
+                actor=actor, host=target.host)
+        except lock.InstanceLocked as exc:
+            self._notifier.move_changed(lock.EVENT_MOVE_REFUSED,
+                                        exc.details['state'], kind,
+                                        actor=actor)
+            raise
+        for hold in ended:
+            self._notifier.hold_changed(lock.EVENT_BREAK, hold, state,
+                                        actor=actor)
+        self._notifier.move_changed(lock.EVENT_MOVE_ADMITTED, state, kind,
+                                    ticket=ticket, actor=actor)
+        return ticket
+
+    def open_move_request(self, target, *, seconds, reason, actor):
+        """Tell the instance's guest a move is coming within ``seconds``.
+
+        The guest sees it in ``GET /openstack/miglock``; leases granted
+        from now on end no later than its ``not_before`` (one store
+        transaction orders the request and every hold).
+        """
+        reason = lock.validate_reason(reason)
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or \
+                not 0 < seconds <= lock.MAX_EXEMPTION_SECONDS:
+            raise lock.InvalidRequest('a move request needs a deadline of '
+                                      '1 to %d seconds, got %r'
+                                      % (lock.MAX_EXEMPTION_SECONDS,
+                                         seconds))
+        request, _opened = self.store.open_move_request(
+            target.instance_uuid, project_id=target.project_id,
+            reason=reason, seconds=seconds, actor=actor, host=target.host)
+        return request
+
+    def close_move_request(self, instance_uuid, *, outcome, actor):
+        return self.store.close_move_request(instance_uuid, outcome=outcome,
+                                             actor=actor)
+
+    def approve_move(self, target, *, actor):
+        """The guest's "go now": end its holds, grant none until moved."""
+        request, ended = self.store.approve_move_request(
+            target.instance_uuid, actor=actor)
+        if ended:
+            state = self.state(target)
+            for hold in ended:
+                self._notifier.hold_changed(lock.EVENT_RELEASE, hold, state,
+                                            actor=actor)
+        return request
+
+    def move_request(self, instance_uuid):
+        return self.store.get_move_request(instance_uuid)
+
+    def claim_move(self, target, *, ticket_id, kind):
+        """The move already admitted for ``ticket_id``, if it is this one.
+
+        The gate's answer to a request that names the ticket
+        :meth:`break_and_admit` opened: only who opened it knows its id.
+        Static locks Nova shows now still win over it (the ticket ends).
+
+        :raises InstanceLocked: a static lock counts now.
+        :raises MigrationInProgress: no such open ticket for this move.
+        """
+        state = self.state(target)
+        ticket = state.ticket
+        if ticket is None or ticket.kind != kind or not hmac.compare_digest(
+                ticket.ticket_id.encode(), str(ticket_id).encode()):
+            raise lock.MigrationInProgress(
+                'instance %s has no open %s ticket %s'
+                % (target.instance_uuid, kind, ticket_id),
+                retry_after=self._conf.miglock.migrating_retry_after)
+        if state.static_locking:
+            self.end_move(target.instance_uuid, outcome='refused-static',
+                          ticket_id=ticket.ticket_id, host=target.host)
+            raise lock.InstanceLocked(state.describe(), state=state)
         return ticket
 
     def end_move(self, instance_uuid, *, outcome, ticket_id=None,

@@ -18,13 +18,13 @@ from novaclient import client as nova_client_module
 API_VERSION = '2.1'
 
 
-def from_conf(conf):
+def from_conf(conf, version=API_VERSION):
     """A novaclient authenticated with the ``[miglock_nova]`` options."""
     group = 'miglock_nova'
     auth = ks_loading.load_auth_from_conf_options(conf, group)
     session = ks_loading.load_session_from_conf_options(conf, group,
                                                         auth=auth)
     return nova_client_module.Client(
-        API_VERSION, session=session,
+        version, session=session,
         region_name=conf.miglock_nova.region_name,
         endpoint_type=conf.miglock_nova.endpoint_type)

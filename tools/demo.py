@@ -19,6 +19,8 @@ The guest runs the real ``miglock`` agent over HTTP; the operator uses
 python-novaclient.
 """
 
+import contextlib
+import io
 import logging
 import os
 import shutil
@@ -39,6 +41,7 @@ import nova_miglock.testing.nova  # noqa: E402,F401,H306  (Nova threads first)
 import novaclient  # noqa: E402
 from novaclient import exceptions as nova_exceptions  # noqa: E402
 
+from nova_miglock.manage import cli  # noqa: E402
 from nova_miglock.testing.nova import base  # noqa: E402
 from nova_miglock.testing.nova import clients  # noqa: E402
 
@@ -53,10 +56,13 @@ def say(text):
 
 
 def show(command, output=''):
-    print('  %s' % command)
+    # To the terminal even while a command's own output is being captured.
+    out = sys.__stdout__
+    if command:
+        out.write('  %s\n' % command)
     for line in output.strip().splitlines():
-        print('      ' + line)
-    sys.stdout.flush()
+        out.write('      %s\n' % line)
+    out.flush()
 
 
 class Demo(base.NovaTestCase):
@@ -134,8 +140,51 @@ class Demo(base.NovaTestCase):
             capture_output=True, text=True, timeout=60)
         show('operator$ nova-miglock-manage lock show %s' % server.id,
              result.stdout + result.stderr)
+        self.drain_story(server)
         # Nova's services log their shutdown; not part of the story.
         self.addCleanup(logging.disable, logging.CRITICAL)
+
+    def manage_in_process(self, *args):
+        """nova-miglock-manage on this process's Nova (no Keystone here)."""
+        parsed = cli.build_parser().parse_args(list(args))
+        show('operator$ nova-miglock-manage %s' % ' '.join(
+            '"%s"' % a if ' ' in a else a for a in args))
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            status = parsed.func(self.store, parsed)
+        show('', out.getvalue() + '(exit status %d)' % (status or 0))
+
+    def drain_story(self, server):
+        other = self.boot(name='web-1', host=self.host_of(server))
+        host = self.host_of(server)
+        self.proxy = self.proxy_for(other)
+        say('Now %s needs a BIOS update. It runs db-primary and web-1, '
+            "whose guest is taking a backup:" % host)
+        self.guest('lock', 'backup', '--lease', '600', '--reason',
+                   'nightly backup')
+        self.stub_out('nova_miglock.manage.drain.nova_for',
+                      lambda conf: self.nova)
+        self.stub_out('nova_miglock.manage.drain._progress',
+                      lambda start: self.progress)
+        say('The operator asks what a drain would do, and when it would '
+            'end (the prediction comes from the ledger):')
+        self.manage_in_process('drain', host, '--within', '10m',
+                               '--dry-run')
+        say('Then drains it for real, telling the guests first. The backup '
+            'is done; web-1 sees the request and approves the move at '
+            'once:')
+        self.told = False
+        self.manage_in_process('drain', host, '--within', '10m', '--notice',
+                               '2m', '--poll', '1', '--reason',
+                               'BIOS update')
+        self.manage_in_process('undrain', host)
+
+    def progress(self, text):
+        sys.__stdout__.write('      (progress) %s\n' % text)
+        if text.startswith('told') and not self.told:
+            self.told = True
+            self.guest('wait', '--move-request', '--timeout', '10')
+            self.guest('approve')
 
 
 def main():

@@ -148,6 +148,10 @@ class Client:
         return self._request('PUT', self._hold_path(holder), body,
                              extra_timeout=wait or 0)
 
+    def approve(self):
+        """Approve the requested move now: this guest's holds end."""
+        return self._request('POST', PATH + '/approve', {})
+
     def release(self, holder):
         self._request('DELETE', self._hold_path(holder))
 
@@ -215,6 +219,31 @@ def _error_from(http_error):
         error_class = LockLost
     return error_class(message, status=http_error.code, reason=reason,
                        retry_after=retry_after)
+
+
+def watch_move_requests(callback, client=None, interval=10.0, stop=None,
+                        once=False):
+    """Call ``callback(request)`` once for each move request that arrives.
+
+    A request is known by when it was opened, so a request is never
+    handled twice, however often it is seen. Polls every ``interval``
+    seconds until ``stop`` (a ``threading.Event``) is set, or, with
+    ``once``, returns the callback's result after the first request. The
+    service being briefly unreachable is retried by the client; anything
+    else is raised.
+    """
+    client = client or Client()
+    stop = stop or threading.Event()
+    seen = set()
+    while not stop.is_set():
+        request = client.status().get('move_request')
+        if request and request['opened_at'] not in seen:
+            seen.add(request['opened_at'])
+            result = callback(request)
+            if once:
+                return result
+        stop.wait(max(interval, 0.1))
+    return None
 
 
 def acquire_waiting(client, holder, lease_seconds=None, reason='', wait=0):
@@ -420,12 +449,26 @@ def build_parser():
     holder_command('lock', 'take or renew a hold')
     cmd = commands.add_parser('unlock', help='release a hold')
     cmd.add_argument('holder')
+    commands.add_parser('approve', help='approve the move an operator '
+                        'requested, now: ends this guest\'s holds')
     cmd = commands.add_parser('status', help="show this instance's lock")
     cmd.add_argument('--format', choices=('text', 'json'), default='text')
     holder_command('run', 'hold the lock while a command runs (give the '
                    'command after --)')
     cmd = commands.add_parser('wait', help='block until no migration is '
-                              'in progress')
+                              'in progress (or, with --move-request, until '
+                              'an operator asks to move this instance)')
+    cmd.add_argument('--move-request', action='store_true',
+                     help='wait for a move request and print it')
+    on_request = commands.add_parser(
+        'on-move-request', help='run a command once for each move request '
+        '(give it after --; MIGLOCK_REASON, MIGLOCK_REQUESTED_BY and '
+        'MIGLOCK_NOT_BEFORE describe the request)')
+    on_request.add_argument('--interval', type=_seconds, default=10.0,
+                            help='seconds between checks (default 10)')
+    on_request.add_argument('--once', action='store_true',
+                            help="exit after the first request, with the "
+                            "command's exit status")
     cmd.add_argument('--timeout', dest='wait_timeout', type=_seconds,
                      default=0, help='give up after this many seconds '
                      '(default: never)')
@@ -469,22 +512,61 @@ def _cmd_status(client, args):
     if state.get('migration'):
         print('migration: %s since %s' % (state['migration']['kind'],
                                           state['migration']['admitted_at']))
-    if state.get('migration_requested'):
+    if state.get('move_request'):
+        print(_describe_request(state['move_request']))
+    elif state.get('migration_requested'):
         print('migration requested: an operator wants to move this '
               'instance; release your holds as soon as you can')
+    return EX_OK
+
+
+def _describe_request(request):
+    return ('move requested by %s: "%s"; locks end by %s (in %ds)' % (
+        request['requested_by'], request['reason'], request['not_before'],
+        request['seconds_left']))
+
+
+def _cmd_approve(client, args):
+    request = client.approve()['move_request']
+    print('approved: the move requested by %s may start now'
+          % request['requested_by'])
     return EX_OK
 
 
 def _cmd_wait(client, args):
     deadline = time.monotonic() + args.wait_timeout if args.wait_timeout \
         else None
-    while client.status()['state'] == 'migrating':
+    while True:
+        state = client.status()
+        if args.move_request and state.get('move_request'):
+            print(_describe_request(state['move_request']))
+            return EX_OK
+        if not args.move_request and state['state'] != 'migrating':
+            return EX_OK
         if deadline is not None and time.monotonic() >= deadline:
-            sys.stderr.write('miglock: still migrating after %s s\n'
-                             % args.wait_timeout)
+            sys.stderr.write('miglock: %s after %s s\n' % (
+                'no move request' if args.move_request else
+                'still migrating', args.wait_timeout))
             return EX_TEMPFAIL
         time.sleep(args.interval)
-    return EX_OK
+
+
+def _cmd_on_move_request(client, args):
+    if not args.cmd:
+        sys.stderr.write('miglock on-move-request: give the command after '
+                         '--\n')
+        return EX_USAGE
+
+    def run(request):
+        print(_describe_request(request))
+        sys.stdout.flush()
+        env = dict(os.environ, MIGLOCK_REASON=request['reason'],
+                   MIGLOCK_REQUESTED_BY=request['requested_by'],
+                   MIGLOCK_NOT_BEFORE=request['not_before'])
+        return subprocess.call(args.cmd, env=env)
+
+    result = watch_move_requests(run, client, args.interval, once=args.once)
+    return result if args.once else EX_OK
 
 
 def _cmd_run(client, args):
@@ -532,7 +614,8 @@ def _cmd_run(client, args):
 
 
 COMMANDS = {'lock': _cmd_lock, 'unlock': _cmd_unlock, 'status': _cmd_status,
-            'run': _cmd_run, 'wait': _cmd_wait}
+            'run': _cmd_run, 'wait': _cmd_wait, 'approve': _cmd_approve,
+            'on-move-request': _cmd_on_move_request}
 
 
 def main(argv=None):

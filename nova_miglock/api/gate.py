@@ -20,7 +20,8 @@ or refuses it with 409 in Nova's own fault format, before Nova does
 anything. If Nova then refuses the request, the ticket is closed at once.
 There is no bypass for admins: an operator who must move a locked instance
 breaks the lock first (``nova-miglock-manage lock break``), which is
-audited.
+audited; a drain at its deadline breaks and admits in one step, then
+names the ticket it opened (``X-Miglock-Ticket``).
 
 The ``miglock_gate`` paste filter installs it when paste loads a compute
 API pipeline; requests that start no move never meet it.
@@ -35,6 +36,7 @@ from nova_miglock.api import dispatch
 from nova_miglock.api import instances
 from nova_miglock import conf as miglock_conf
 from nova_miglock import decisions
+from nova_miglock import drain
 from nova_miglock import lock
 
 LOG = logging.getLogger(__name__)
@@ -99,7 +101,11 @@ class MigrationLockGate(base.LockFilter):
         target = instances.target(self._conf, instance)
         request_id = req.environ.get('openstack.request_id')
         actor = 'user:%s' % context.user_id
+        ticket_id = req.headers.get(drain.TICKET_HEADER)
         try:
+            if ticket_id:
+                return self._manager.claim_move(
+                    target, ticket_id=ticket_id, kind=KINDS[action])
             if action == 'evacuate' and self._evacuation_breaks(
                     context, instance):
                 return self._manager.admit_evacuation(

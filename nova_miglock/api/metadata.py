@@ -22,6 +22,7 @@ GET      /openstack/miglock/holds/NAME   one hold (404 if none)
 PUT      /openstack/miglock/holds/NAME   acquire or renew: ``{"lease_seconds",
                                          "reason", "wait", "renew"}``
 DELETE   /openstack/miglock/holds/NAME   release (idempotent, 204)
+POST     /openstack/miglock/approve      approve the requested move now
 =======  ==============================  ===================================
 """
 
@@ -55,12 +56,14 @@ def _route(path):
     parts = rest.split('/')
     if parts == ['holds']:
         return 'holds', None
+    if parts == ['approve']:
+        return 'approve', None
     if len(parts) == 2 and parts[0] == 'holds' and parts[1]:
         return 'hold', parts[1]
     return None
 
 
-ALLOWED = {'state': ('GET',), 'holds': ('GET',),
+ALLOWED = {'state': ('GET',), 'holds': ('GET',), 'approve': ('POST',),
            'hold': ('GET', 'PUT', 'DELETE')}
 
 
@@ -128,6 +131,11 @@ class MigrationLockMetadata(base.LockFilter):
         target = self._target(guest, with_static_locks=req.method == 'GET')
         if kind == 'hold' and req.method == 'PUT':
             return self._put(target, holder, body)
+        if kind == 'approve':
+            bodies.json_object(body, frozenset())
+            request = self._manager.approve_move(target, actor='guest')
+            return responses.json_response(200, {
+                'move_request': request.to_dict()})
         if kind == 'hold' and req.method == 'DELETE':
             self._manager.release(target, holder, source=lock.SOURCE_GUEST,
                                   actor='guest')
@@ -181,4 +189,7 @@ class MigrationLockMetadata(base.LockFilter):
                           'max_lease_rule': rule,
                           'max_hold': limits.max_hold,
                           'default_lease': self._conf.miglock.default_lease}
+        request = self._manager.move_request(target.instance_uuid)
+        body['move_request'] = (request.to_dict(state.now) if request
+                                else None)
         return body

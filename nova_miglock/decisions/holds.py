@@ -50,6 +50,8 @@ class AcquireRequest:
     source: str
     lease_seconds: int
     renew_only: bool = False
+    # An open move request's not_before: no lease is granted past it.
+    not_after: object = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,6 +120,8 @@ def decide_acquire(state, request, limits, now, *,
     expires = leases.grant_expiry(
         now=now, lease_seconds=request.lease_seconds, start=start,
         others_until=others_until, limits=limits)
+    if request.not_after is not None:
+        expires = min(expires, request.not_after)
     new_until = max(expires, others_until or expires)
     day, charged, delta = leases.charge(
         now=now, old_until=state.locked_until if was_locked else None,

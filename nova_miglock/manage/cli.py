@@ -25,7 +25,9 @@ from nova_miglock import config
 from nova_miglock import lock
 from nova_miglock.manage import commands
 from nova_miglock.manage import configure_command
+from nova_miglock.manage import drain
 from nova_miglock.manage import files
+from nova_miglock.manage import model
 from nova_miglock import manager as lock_manager
 from nova_miglock import store as lock_store
 from nova_miglock import version
@@ -245,6 +247,8 @@ def build_parser():
               'print user data that installs the miglock agent in a guest')
     cmd.add_argument('--endpoint', help='metadata URL, if not the usual '
                      'http://169.254.169.254')
+    drain.add_parsers(areas, add, _timestamp, _positive)
+    model.add_parsers(area, add, _positive)
     return parser
 
 

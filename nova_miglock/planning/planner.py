@@ -196,8 +196,9 @@ def _summarise(candidates, runs, now, params):
                    else params.deadline) - now for r in recs]
         ends = [(r.ended_at if r.ended_at is not None
                  else params.deadline) - now for r in recs]
+        # Left at the deadline (skip) needs a break as much as broken.
         rows.append((quantile(starts, 0.5), cand, ends,
-                     sum(r.broken for r in recs) / len(recs)))
+                     sum(r.broken or r.skipped for r in recs) / len(recs)))
     rows.sort(key=lambda row: row[0])
     entries = tuple(
         Entry(uuid=cand.uuid, order=i, locked_now=cand.state.locked,

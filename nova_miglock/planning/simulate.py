@@ -113,6 +113,20 @@ class View:
     def free(self):
         return self._loop.limits.parallel - len(self._loop.active)
 
+    @property
+    def slots(self):
+        """Moves that can run at once: ``parallel``, cut by ``per_host``."""
+        return effective_slots(self._loop.limits, {
+            self._loop.targets[u].host for u in self.pending})
+
+
+def effective_slots(limits, hosts):
+    """How many moves can run at once out of ``hosts`` under ``limits``."""
+    slots = max(1, limits.parallel)
+    if limits.per_host is not None and hosts:
+        slots = min(slots, max(1, limits.per_host) * len(hosts))
+    return slots
+
 
 class _Loop:
 

@@ -110,7 +110,7 @@ class Probabilistic(FailRetry):
         movable = self.movable(view)
         if len(movable) < 2:
             return movable
-        slots = max(1, view.limits.parallel)
+        slots = view.slots
         horizon = len(view.pending) * self.move_seconds / slots
         ranked = sorted(enumerate(movable), key=lambda item: (
             -self.risk(item[1], view.now, horizon), item[0]))

@@ -107,6 +107,55 @@ class LockStore(metaclass=abc.ABCMeta):
         """
 
     @abc.abstractmethod
+    def break_and_admit(self, instance_uuid, *, project_id, kind, reason,
+                        request_id=None, actor=None, host=None):
+        """End every hold and admit a move, in one transaction.
+
+        The operator's override at a drain's deadline: no new hold can
+        come in between. Static locks still refuse (unless exempt).
+
+        :returns: ``(ticket, state, ended_holds)``.
+        :raises InstanceLocked: a static lock counts (refusal recorded).
+        :raises MigrationInProgress: another move is already admitted.
+        """
+
+    @abc.abstractmethod
+    def open_move_request(self, instance_uuid, *, project_id, reason,
+                          seconds, actor, host=None):
+        """Tell the guest a move is coming, ``seconds`` from now at most.
+
+        Leases granted from then on end no later than the request's
+        ``not_before``; after it no new lease is granted until the request
+        closes. An open request keeps the earlier deadline.
+
+        :returns: ``(request, opened)``.
+        """
+
+    @abc.abstractmethod
+    def close_move_request(self, instance_uuid, *, outcome, actor):
+        """Close the instance's request (idempotent); returns it or None."""
+
+    @abc.abstractmethod
+    def approve_move_request(self, instance_uuid, *, actor):
+        """The guest approves the move: its holds end, none is granted.
+
+        :returns: ``(request, ended_holds)``.
+        :raises NotHeld: no request is open.
+        """
+
+    @abc.abstractmethod
+    def load_history_model(self, scope):
+        """The saved history model of ``scope`` (plain data), or None."""
+
+    @abc.abstractmethod
+    def save_history_model(self, scope, data, as_of):
+        """Save the history model of ``scope``, folded up to ``as_of``."""
+
+    @abc.abstractmethod
+    def get_move_request(self, instance_uuid):
+        """The instance's open move request, or None."""
+
+    @abc.abstractmethod
     def close_ticket(self, instance_uuid, *, outcome, ticket_id=None,
                      actor=None, host=None):
         """End the open move of an instance. Idempotent.

@@ -65,3 +65,11 @@ def test_move_events_do_not_count_as_lock_time():
              'at': at(0), 'project_id': 'p1'}]
     assert accounting.usage(rows, since=at(0), until=at(10),
                             now=at(10)) == []
+
+
+def test_an_approved_move_ends_the_guest_s_hold_like_a_release():
+    rows = [row(lock.EVENT_ACQUIRE, A, 'x', 0, 600, 0),
+            row(lock.EVENT_APPROVE, A, 'x', 0, 600, 45)]
+    (usage,) = accounting.usage(rows, since=at(0), until=at(1000),
+                                now=at(1000))
+    assert usage.lock_seconds == 45.0

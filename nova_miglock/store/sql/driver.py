@@ -35,11 +35,14 @@ from nova_miglock.decisions import holds as holds_rules
 from nova_miglock import leases
 from nova_miglock import lock
 from nova_miglock.store import base
+from nova_miglock.store.sql import breaks
 from nova_miglock.store.sql import direct
 from nova_miglock.store.sql import engine
+from nova_miglock.store.sql import history_models
 from nova_miglock.store.sql import models
 from nova_miglock.store.sql import queries
 from nova_miglock.store.sql import quota
+from nova_miglock.store.sql import requests
 from nova_miglock.store.sql import writes
 
 LOG = logging.getLogger(__name__)
@@ -189,7 +192,8 @@ class SQLLockStore(base.LockStore):
             grant = decisions.decide_acquire(
                 self._holds_of(row, snap), decisions.AcquireRequest(
                     holder=holder, source=source,
-                    lease_seconds=lease_seconds, renew_only=renew_only),
+                    lease_seconds=lease_seconds, renew_only=renew_only,
+                    not_after=requests.not_after(conn, instance_uuid, now)),
                 limits, now,
                 migrating_retry_after=self._conf.miglock.
                 migrating_retry_after)
@@ -383,6 +387,32 @@ class SQLLockStore(base.LockStore):
             ticket, state = self._admit(conn, row, now, 'evacuation',
                                         request_id, static_text, actor)
         return ticket, state, ended
+
+    @_retry_on_conflict
+    def break_and_admit(self, instance_uuid, **kwargs):
+        return breaks.break_and_admit(self, instance_uuid, **kwargs)
+
+    @_retry_on_conflict
+    def open_move_request(self, instance_uuid, **kwargs):
+        return requests.open_request(self, instance_uuid, **kwargs)
+
+    @_retry_on_conflict
+    def close_move_request(self, instance_uuid, **kwargs):
+        return requests.close_request(self, instance_uuid, **kwargs)
+
+    @_retry_on_conflict
+    def approve_move_request(self, instance_uuid, *, actor):
+        return requests.approve(self, instance_uuid, actor=actor)
+
+    def load_history_model(self, scope):
+        return history_models.load(self, scope)
+
+    @_retry_on_conflict
+    def save_history_model(self, scope, data, as_of):
+        return history_models.save(self, scope, data, as_of)
+
+    def get_move_request(self, instance_uuid):
+        return requests.get_request(self, instance_uuid)
 
     def _lock_for_move(self, conn, instance_uuid, project_id, host=None):
         row = self._lock_or_create(conn, instance_uuid, project_id, host)

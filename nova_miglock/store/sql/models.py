@@ -118,3 +118,31 @@ quotas = sa.Table(
     sa.Column('lock_seconds_per_day', sa.Integer, nullable=True),
     sa.Column('updated_at', DateTime, nullable=False),
     **_MYSQL)
+
+# At most one open move request per instance: who asked, why, and the
+# deadline (``not_before``) no lease granted after it may outlast. Closing
+# a request deletes its row; the ledger keeps the story.
+move_requests = sa.Table(
+    'miglock_move_requests', metadata,
+    sa.Column('instance_uuid', sa.String(36), primary_key=True),
+    sa.Column('project_id', sa.String(255), nullable=False),
+    sa.Column('reason', sa.String(255), nullable=False),
+    sa.Column('requested_by', sa.String(255), nullable=False),
+    sa.Column('opened_at', DateTime, nullable=False),
+    sa.Column('not_before', DateTime, nullable=False),
+    # The guest said "go now" (its holds ended with the approval).
+    sa.Column('approved_at', DateTime, nullable=True),
+    **_MYSQL
+)
+
+# The history model drains plan with, as JSON, and the ledger time it has
+# folded up to: each use folds only the rows written since.
+history_models = sa.Table(
+    'miglock_history_models', metadata,
+    sa.Column('scope', sa.String(64), primary_key=True),
+    sa.Column('data', sa.Text().with_variant(mysql.LONGTEXT(), 'mysql',
+                                             'mariadb'), nullable=False),
+    sa.Column('as_of', DateTime, nullable=False),
+    sa.Column('updated_at', DateTime, nullable=False),
+    **_MYSQL
+)
