@@ -33,7 +33,6 @@ from nova_miglock.drain import report as report_mod
 from nova_miglock import lock
 from nova_miglock.manage import commands
 from nova_miglock.manage import output
-from nova_miglock import manager as lock_manager
 from nova_miglock import nova_client
 from nova_miglock.planning import strategies
 from nova_miglock.planning import timebins
@@ -119,7 +118,7 @@ def _progress(start):
     return emit
 
 
-def drain(store, args):
+def drain(manager, args):
     now = time.time()
     deadline = (timebins.to_seconds(args.deadline) if args.deadline
                 else now + args.within)
@@ -132,7 +131,6 @@ def drain(store, args):
         on_deadline=args.on_deadline, dry_run=args.dry_run,
         reason=args.reason, actor=commands.operator_name(),
         poll=args.poll, move_timeout=args.move_timeout)
-    manager = lock_manager.LockManager(CONF, store=store)
     try:
         nova = nova_api.NovaAPI(nova_for(CONF))
         run = executor.Drain(manager, nova, args.hosts, options,
@@ -151,8 +149,7 @@ def drain(store, args):
     return 0 if result['dry_run'] or result['drained'] else 1
 
 
-def undrain(store, args):
-    manager = lock_manager.LockManager(CONF, store=store)
+def undrain(manager, args):
     try:
         nova = nova_api.NovaAPI(nova_for(CONF))
         for name in args.hosts:

@@ -39,7 +39,8 @@ def add_parsers(area, add, positive):
                      '28, at most %d)' % MAX_DAYS)
 
 
-def show(store, args):
+def show(manager, args):
+    store = manager.store
     lock.validate_instance_uuid(args.instance)
     if args.days > MAX_DAYS:
         raise lock.InvalidRequest('--days is at most %d' % MAX_DAYS)

@@ -108,7 +108,7 @@ class DrainTest(base.NovaTestCase):
         out = io.StringIO()
         self.stub_out('sys.stdout', out)
         try:
-            status = parsed.func(self.store, parsed)
+            status = parsed.func(self.manager, parsed)
         finally:
             sys.stdout = sys.__stdout__
         return status, json.loads(out.getvalue())
@@ -188,7 +188,7 @@ class DrainTest(base.NovaTestCase):
                         max(5.0, 0.5 * actual), report)
 
         parsed = cli.build_parser().parse_args(['undrain', 'host1'])
-        self.assertIsNone(parsed.func(self.store, parsed))
+        self.assertIsNone(parsed.func(self.manager, parsed))
         service = self.admin_api.get_services(host='host1',
                                               binary='nova-compute')[0]
         self.assertEqual('enabled', service['status'])
@@ -381,5 +381,5 @@ class DrainTest(base.NovaTestCase):
         self.boot_on_host1(1)
         parsed = cli.build_parser().parse_args(['drain', 'nowhere'])
         error = self.assertRaises(lock.MigLockError, parsed.func,
-                                  self.store, parsed)
+                                  self.manager, parsed)
         self.assertIn("no compute service on host 'nowhere'", error.message)
