@@ -30,10 +30,19 @@ HOLD = PREFIX % 'hold'
 RELEASE = PREFIX % 'release'
 BREAK = PREFIX % 'break'
 EXEMPT = PREFIX % 'exempt'
+# Listing is not about one server: its own prefix.
+LIST = 'miglock:locks:list'
 
 _PATH = '/servers/{server_id}/os-miglock'
 
 RULES = [
+    policy.DocumentedRuleDefault(
+        name=LIST, check_str=READER,
+        description="List the migration locks of a project's servers; "
+                    "another project's, or every project's "
+                    "(all_projects=true), needs the admin role by default.",
+        operations=[{'method': 'GET', 'path': '/os-miglock/locks'}],
+        scope_types=['project']),
     policy.DocumentedRuleDefault(
         name=SHOW, check_str=READER,
         description="Show a server's migration lock: state, holds, static "

@@ -16,6 +16,8 @@ beside the gate). People, unlike guests, authenticate with Keystone and are
 governed by oslo.policy (``nova_miglock.policies``):
 
 =======  ========================================  ========================
+GET      /os-miglock                               versions (discovery)
+GET      /os-miglock/locks                         locks of a project (list)
 GET      /servers/{id}/os-miglock                  state (show)
 PUT      /servers/{id}/os-miglock/holds/{holder}   acquire or renew (hold)
 DELETE   /servers/{id}/os-miglock/holds/{holder}   release (release)
@@ -25,8 +27,11 @@ POST     /servers/{id}/os-miglock/action           ``{"break": {"reason",
                                                    "seconds"}}`` (exempt)
 =======  ========================================  ========================
 
-A member's hold has the source ``tenant``, an admin's ``operator``; each can
-release only its own source's holds; breaking is for operators.
+Bodies are checked against ``nova_miglock.api.schemas`` before a handler
+runs, answers are built by ``nova_miglock.api.views``, and the version is
+negotiated by ``nova_miglock.api.versions``. A member's hold has the
+source ``tenant``, an admin's ``operator``; each can release only its own
+source's holds; breaking is for operators.
 """
 
 import re
@@ -41,6 +46,10 @@ from nova_miglock.api import bodies
 from nova_miglock.api import faults
 from nova_miglock.api import instances
 from nova_miglock.api import responses
+from nova_miglock.api import schemas
+from nova_miglock.api import validation
+from nova_miglock.api import versions
+from nova_miglock.api import views
 from nova_miglock import conf as miglock_conf
 from nova_miglock import lock
 from nova_miglock import policies
@@ -49,12 +58,16 @@ from nova_miglock import policy
 LOG = logging.getLogger(__name__)
 CONF = miglock_conf.CONF
 
+# An optional project id before our paths, never "servers" (that is
+# Nova's GET /servers/{id} of a server named like our root).
+_PREFIX = r'^(?:/(?!servers(?:/|$))[^/]+)?'
 PATH = re.compile(r'^(?:/[^/]+)?/servers/(?P<server>[^/]+)/os-miglock'
                   r'(?P<rest>/.*)?$')
+ROOT_PATH = re.compile(_PREFIX + r'/os-miglock(?P<rest>/.*)?$')
 HOLD_PATH = re.compile(r'^/holds/(?P<holder>[^/]+)/?$')
-HOLD_FIELDS = frozenset(['lease_seconds', 'reason', 'wait'])
-ACTIONS = {'break': frozenset(['reason', 'holder']),
-           'exempt': frozenset(['reason', 'seconds'])}
+# Operators may list every instance's lock; one page at most.
+MAX_LIST = 1000
+_TRUE = ('true', '1')
 
 
 class MigrationLockServers(base.LockFilter):
@@ -62,23 +75,46 @@ class MigrationLockServers(base.LockFilter):
 
     @webob.dec.wsgify
     def __call__(self, req):
-        match = PATH.match(base.path_info(req) or '')
+        path = base.path_info(req) or ''
         context = req.environ.get('nova.context')
-        if match is None or context is None:
+        server, root = PATH.match(path), ROOT_PATH.match(path)
+        if context is None or (server is None and root is None):
             return self.application
+        version = None
         try:
-            return self._serve(req, context, match.group('server'),
-                               match.group('rest') or '')
-        except lock.MigLockError as exc:
-            return self._error(req, exc)
-        except bodies.BodyError as exc:
-            return faults.nova_fault(req, webob.exc.status_map[exc.status](
+            # Framing is checked first, whatever the method: a request
+            # whose body cannot be read is answered before anything else.
+            raw = self._body(req)
+            version = versions.requested(req.environ)
+            if server is not None:
+                response = self._serve(req, context, version, raw,
+                                       server.group('server'),
+                                       server.group('rest') or '')
+            else:
+                response = self._serve_root(req, context, version,
+                                            root.group('rest') or '')
+        except versions.VersionNotSupported as exc:
+            response = faults.nova_fault(req, webob.exc.HTTPNotAcceptable(
                 explanation=exc.message))
+        except lock.MigLockError as exc:
+            response = self._error(req, exc)
+        except bodies.BodyError as exc:
+            response = faults.nova_fault(req, webob.exc.status_map[
+                exc.status](explanation=exc.message))
+        return versions.stamp(response, version or versions.MAX_VERSION)
 
-    def _serve(self, req, context, server_id, rest):
-        # Framing is checked first, whatever the method: a request whose
-        # body cannot be read is answered before anything else is done.
-        raw = self._body(req)
+    # -- routing ------------------------------------------------------------
+
+    def _serve_root(self, req, context, version, rest):
+        if rest in ('', '/') and req.method == 'GET':
+            return self._reply(200, views.versions(
+                req.path_url.rstrip('/'), versions.MIN_VERSION,
+                versions.MAX_VERSION))
+        if rest in ('/locks', '/locks/') and req.method == 'GET':
+            return self.index(req, context, version)
+        return self._not_found(req)
+
+    def _serve(self, req, context, version, raw, server_id, rest):
         instance = instances.load(context, server_id)
         if instance is None:
             return faults.nova_fault(req, webob.exc.HTTPNotFound(
@@ -87,59 +123,84 @@ class MigrationLockServers(base.LockFilter):
         scope = {'project_id': instance.project_id}
         hold = HOLD_PATH.match(rest)
         if rest in ('', '/') and req.method == 'GET':
-            policy.authorize(context, policies.SHOW, scope)
-            return responses.json_response(200, {
-                'miglock': self._manager.state(target).to_dict()})
-        if hold and req.method in ('PUT', 'DELETE'):
-            return self._hold(req, context, target, scope,
-                              hold.group('holder'), raw)
+            return self.show(context, version, target, scope)
+        if hold and req.method == 'DELETE':
+            return self.release(context, target, scope, hold.group('holder'))
+        if hold and req.method == 'PUT':
+            return self.hold(context, version, target, scope,
+                             hold.group('holder'),
+                             body=bodies.json_document(raw))
         if rest in ('/action', '/action/') and req.method == 'POST':
-            return self._action(context, target, scope, raw)
-        return faults.nova_fault(req, webob.exc.HTTPNotFound(
-            explanation='No %s on %s' % (req.method, req.path_info)))
+            return self.action(context, version, target, scope,
+                               body=bodies.json_document(raw))
+        return self._not_found(req)
 
-    def _hold(self, req, context, target, scope, holder, raw):
-        source = lock.SOURCE_OPERATOR if context.is_admin \
-            else lock.SOURCE_TENANT
-        actor = 'user:%s' % context.user_id
-        if req.method == 'DELETE':
-            policy.authorize(context, policies.RELEASE, scope)
-            self._manager.release(target, holder, source=source, actor=actor)
-            return responses.json_response(204)
+    # -- handlers -----------------------------------------------------------
+
+    def index(self, req, context, version):
+        try:
+            query = dict(req.GET.mixed())
+        except UnicodeDecodeError:
+            raise lock.InvalidRequest('the query string is not UTF-8')
+        validation.validate(schemas.list_query, query, what='query')
+        project = query.get('project_id', context.project_id)
+        if query.get('all_projects') in _TRUE:
+            project = None
+        policy.authorize(context, policies.LIST, {'project_id': project})
+        states = self._manager.store.list_states(
+            project_id=project,
+            locked_only=query.get('include_unlocked') not in _TRUE,
+            limit=min(int(query.get('limit', MAX_LIST)), MAX_LIST))
+        return self._reply(200, views.index(states, version))
+
+    def show(self, context, version, target, scope):
+        policy.authorize(context, policies.SHOW, scope)
+        return self._reply(200, views.show(self._manager.state(target),
+                                           version))
+
+    def release(self, context, target, scope, holder):
+        policy.authorize(context, policies.RELEASE, scope)
+        self._manager.release(target, holder, source=_source(context),
+                              actor=_actor(context))
+        return self._reply(204)
+
+    @validation.schema(schemas.hold)
+    def hold(self, context, version, target, scope, holder, *, body):
         policy.authorize(context, policies.HOLD, scope)
-        fields = bodies.json_object(raw, HOLD_FIELDS)
-        grant = self._manager.acquire(
-            target, holder, source=source,
-            lease_seconds=fields.get('lease_seconds'),
-            reason=fields.get('reason', ''), wait=fields.get('wait', 0),
-            actor=actor)
-        return responses.json_response(200, {'hold': grant.to_dict()})
+        reason = body.get('reason')
+        granted = self._manager.acquire(
+            target, holder, source=_source(context),
+            lease_seconds=body.get('lease_seconds'),
+            reason='' if reason is None else reason,
+            wait=body.get('wait') or 0, actor=_actor(context))
+        return self._reply(200, views.grant(granted, version))
 
-    def _action(self, context, target, scope, raw):
-        body = bodies.json_object(raw, frozenset(ACTIONS))
-        if len(body) != 1 or not isinstance(next(iter(body.values())),
-                                            dict):
-            raise lock.InvalidRequest('give exactly one action: {"break": '
-                                      '{...}} or {"exempt": {...}}')
-        (action, args), = body.items()
-        unknown = set(args) - ACTIONS[action]
-        if unknown:
-            raise lock.InvalidRequest('unknown field(s) of %s: %s'
-                                      % (action, ', '.join(sorted(unknown))))
-        actor = 'user:%s' % context.user_id
-        if action == 'break':
+    @validation.schema(schemas.action)
+    def action(self, context, version, target, scope, *, body):
+        (name, args), = body.items()
+        if name == 'break':
             policy.authorize(context, policies.BREAK, scope)
             ended = self._manager.break_locks(
-                target.instance_uuid, reason=args.get('reason', ''),
-                actor=actor, holder=args.get('holder'))
-            return responses.json_response(200, {'broken': [
-                h.to_dict() for h in ended]})
+                target.instance_uuid, reason=args['reason'],
+                actor=_actor(context), holder=args.get('holder'))
+            return self._reply(200, views.broken(ended, version))
         policy.authorize(context, policies.EXEMPT, scope)
         self._manager.exempt_static(
             target.instance_uuid, seconds=args.get('seconds', 3600),
-            reason=args.get('reason', ''), actor=actor)
-        return responses.json_response(200, {
-            'miglock': self._manager.state(target).to_dict()})
+            reason=args['reason'], actor=_actor(context))
+        return self._reply(200, views.show(self._manager.state(target),
+                                           version))
+
+    # -- answers ------------------------------------------------------------
+
+    @staticmethod
+    def _reply(status, body=None):
+        return responses.json_response(status, body)
+
+    @staticmethod
+    def _not_found(req):
+        return faults.nova_fault(req, webob.exc.HTTPNotFound(
+            explanation='No %s on %s' % (req.method, req.path_info)))
 
     def _body(self, req):
         return bodies.read(req.environ, self._conf.miglock_gate.max_body_size)
@@ -157,3 +218,11 @@ class MigrationLockServers(base.LockFilter):
         error = webob.exc.status_map[status](explanation=message,
                                              headers=headers)
         return faults.nova_fault(req, error)
+
+
+def _source(context):
+    return lock.SOURCE_OPERATOR if context.is_admin else lock.SOURCE_TENANT
+
+
+def _actor(context):
+    return 'user:%s' % context.user_id

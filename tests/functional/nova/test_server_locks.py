@@ -16,8 +16,11 @@ import os
 
 from nova.tests.functional.api import client as api_client
 
+from nova_miglock.api import schemas
+from nova_miglock.api import validation
 from nova_miglock import policy
 from tests.functional.nova import base
+from tests.functional.nova import clients
 
 
 class ServerLocksApiTest(base.NovaTestCase):
@@ -29,10 +32,23 @@ class ServerLocksApiTest(base.NovaTestCase):
         self.server = self.boot()
         self.url = '/servers/%s/os-miglock' % self.server['id']
 
-    def call(self, api, method, path='', body=None):
-        return api.api_request(self.url + path, method=method,
+    def call(self, api, method, path='', body=None, url=None, headers=None):
+        if headers:
+            # The harness's client sets OpenStack-API-Version itself.
+            return clients.session_for(self, api is self.admin_api).request(
+                api.base_url + (url or self.url) + path, method, json=body,
+                headers=headers, raise_exc=False)
+        return api.api_request((url or self.url) + path, method=method,
                                body=None if body is None else json.dumps(
                                    body), check_response_status=False)
+
+    def answer(self, reply, status, schema):
+        """The JSON of ``reply``, held to its status, schema and version."""
+        self.assertEqual(status, reply.status_code, reply.text)
+        self.assertIn('miglock 1.0', reply.headers['OpenStack-API-Version'])
+        self.assertIn('OpenStack-API-Version', reply.headers['Vary'])
+        validation.validate(schema, reply.json(), what='response')
+        return reply.json()
 
     def test_tenant_holds_and_the_gate_refuses_the_move(self):
         reply = self.call(self.api, 'PUT', '/holds/etl', {
@@ -104,3 +120,96 @@ class ServerLocksApiTest(base.NovaTestCase):
             reply = self.call(self.admin_api, method, path, body)
             self.assertEqual(400, reply.status_code, (path, reply.text))
             self.assertIn('badRequest', reply.json())
+
+    def test_bad_bodies_change_nothing_and_name_the_field(self):
+        self.call(self.api, 'PUT', '/holds/etl', {'lease_seconds': 120})
+        before = self.fingerprint(self.server)
+        for api, method, path, body, words in (
+                (self.api, 'PUT', '/holds/etl', {'lease_seconds': '60'},
+                 "lease_seconds: '60' is not of type"),
+                (self.api, 'PUT', '/holds/etl', {'lease_seconds': 1.5},
+                 'lease_seconds: 1.5 is not of type'),
+                (self.api, 'PUT', '/holds/new', {'reason': 'a\nb'},
+                 'without control characters'),
+                (self.admin_api, 'POST', '/action', {'break': {}},
+                 "break: 'reason' is a required property"),
+                (self.admin_api, 'POST', '/action',
+                 {'exempt': {'reason': 'x', 'seconds': -5}},
+                 'exempt/seconds: -5 is less than the minimum of 0'),
+                (self.admin_api, 'POST', '/action', {},
+                 'give exactly one of: break, exempt')):
+            reply = self.call(api, method, path, body)
+            self.assertEqual(400, reply.status_code, (body, reply.text))
+            self.assertIn(words, reply.json()['badRequest']['message'])
+            self.assertIn('miglock 1.0',
+                          reply.headers['OpenStack-API-Version'])
+        self.assertEqual(before, self.fingerprint(self.server))
+        self.assertEqual([], self.our_notifications('miglock.hold.break'))
+
+    def test_every_answer_matches_its_schema(self):
+        self.answer(self.call(self.api, 'GET'), 200, schemas.show_response)
+        hold = self.answer(self.call(self.api, 'PUT', '/holds/etl', {
+            'lease_seconds': 120, 'reason': 'month end'}), 200,
+            schemas.hold_response)['hold']
+        self.assertEqual(('etl', 'tenant', 120.0), (
+            hold['holder'], hold['source'], hold['lease_seconds']))
+        shown = self.answer(self.call(self.api, 'GET'), 200,
+                            schemas.show_response)['miglock']
+        self.assertEqual('locked', shown['state'])
+        self.answer(self.call(self.admin_api, 'POST', '/action', {
+            'exempt': {'reason': 'rack move', 'seconds': 60}}), 200,
+            schemas.exempt_response)
+        broken = self.answer(self.call(self.admin_api, 'POST', '/action', {
+            'break': {'reason': 'hypervisor upgrade', 'holder': 'etl'}}),
+            200, schemas.break_response)['broken']
+        self.assertEqual(['etl'], [h['holder'] for h in broken])
+        reply = self.call(self.api, 'DELETE', '/holds/etl')
+        self.assertEqual(204, reply.status_code)
+        self.assertIn('miglock 1.0', reply.headers['OpenStack-API-Version'])
+
+    def test_the_version_is_negotiated_and_discoverable(self):
+        root = '/os-miglock'
+        found = self.answer(self.call(self.api, 'GET', url=root), 200,
+                            schemas.versions_response)['versions']
+        self.assertEqual([('v1.0', '1.0', '1.0', 'CURRENT')], [
+            (v['id'], v['min_version'], v['version'], v['status'])
+            for v in found])
+        self.answer(self.call(self.api, 'GET', headers={
+            'OpenStack-API-Version': 'miglock latest'}), 200,
+            schemas.show_response)
+        reply = self.call(self.api, 'PUT', '/holds/etl', {}, headers={
+            'OpenStack-API-Version': 'miglock 1.1'})
+        self.assertEqual(406, reply.status_code, reply.text)
+        self.assertIn('1.0 to 1.0', str(reply.json()))
+        self.assertEqual((), self.store.get_state(self.server['id']).holds)
+        reply = self.call(self.api, 'GET', headers={
+            'OpenStack-API-Version': 'miglock one'})
+        self.assertEqual(400, reply.status_code, reply.text)
+
+    def test_tenants_list_their_project_and_admins_any(self):
+        root = '/os-miglock/locks'
+        self.call(self.api, 'PUT', '/holds/etl', {'lease_seconds': 120})
+        other = self.boot()
+        listed = self.answer(self.call(self.api, 'GET', url=root), 200,
+                             schemas.list_response)['locks']
+        self.assertEqual([(self.server['id'], ['etl'])], [
+            (s['instance_uuid'], [h['holder'] for h in s['holds']])
+            for s in listed])
+        self.assertNotIn(other['id'], [s['instance_uuid'] for s in listed])
+        for query in ('?all_projects=true', '?project_id=another-project'):
+            reply = self.call(self.api, 'GET', url=root + query)
+            self.assertEqual(403, reply.status_code, reply.text)
+            self.assertIn('miglock:locks:list',
+                          reply.json()['forbidden']['message'])
+        self.api.project_id = 'another-project'
+        self.assertEqual([], self.answer(
+            self.call(self.api, 'GET', url=root), 200,
+            schemas.list_response)['locks'])
+        everyone = self.answer(self.call(
+            self.admin_api, 'GET', url=root + '?all_projects=1'), 200,
+            schemas.list_response)['locks']
+        self.assertEqual([self.server['id']],
+                         [s['instance_uuid'] for s in everyone])
+        reply = self.call(self.admin_api, 'GET', url=root + '?limit=-1')
+        self.assertEqual(400, reply.status_code, reply.text)
+        self.assertIn('limit', reply.json()['badRequest']['message'])
