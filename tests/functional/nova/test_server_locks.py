@@ -11,16 +11,21 @@
 # under the License.
 """The tenant and operator lock API, governed by oslo.policy."""
 
+import datetime
 import json
 import os
+import re
 
 from nova.tests.functional.api import client as api_client
 
 from nova_miglock.api import schemas
 from nova_miglock.api import validation
+from nova_miglock import lock
 from nova_miglock import policy
 from tests.functional.nova import base
 from tests.functional.nova import clients
+
+SAMPLE_TIME = datetime.datetime(2026, 11, 26, 12, 0, 0)
 
 
 class ServerLocksApiTest(base.NovaTestCase):
@@ -213,3 +218,106 @@ class ServerLocksApiTest(base.NovaTestCase):
         reply = self.call(self.admin_api, 'GET', url=root + '?limit=-1')
         self.assertEqual(400, reply.status_code, reply.text)
         self.assertIn('limit', reply.json()['badRequest']['message'])
+
+
+class ApiReferenceSamplesTest(base.NovaTestCase):
+    """The API reference's samples are answers of the real API.
+
+    Each request below is made against the in-process Nova; the request
+    and its answer, with ids, times and the host normalised, must equal
+    ``api-ref/source/samples/<name>.json``. ``MIGLOCK_WRITE_SAMPLES=1``
+    writes them instead.
+    """
+
+    SAMPLES = os.path.join(os.path.dirname(os.path.dirname(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
+        'api-ref', 'source', 'samples')
+    SERVER = '9168b536-cd40-4630-b43f-b259807c6e87'
+    HOST = 'http://openstack.example.com'
+    ORIGIN = re.compile(r'^https?://[^/]+')
+    TIME = re.compile(r'^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6})Z$')
+
+    def setUp(self):
+        super().setUp()
+        policy.reset_enforcer()
+        self.addCleanup(policy.reset_enforcer)
+        self.server = self.boot()
+        self.written = []
+
+    def _times(self, value, found):
+        if isinstance(value, dict):
+            for item in value.values():
+                self._times(item, found)
+        elif isinstance(value, list):
+            for item in value:
+                self._times(item, found)
+        elif isinstance(value, str) and self.TIME.match(value):
+            found.append(datetime.datetime.fromisoformat(value[:-1]))
+
+    def _normal(self, value, base):
+        if isinstance(value, dict):
+            return {k: (round(v) * 1.0 if k in ('expires_in',
+                                                'lease_seconds')
+                        and isinstance(v, float)
+                        else self._normal(v, base))
+                    for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._normal(v, base) for v in value]
+        if isinstance(value, str):
+            if self.TIME.match(value):
+                offset = round((datetime.datetime.fromisoformat(value[:-1])
+                                - base).total_seconds())
+                return lock.isoformat(SAMPLE_TIME + datetime.timedelta(
+                    seconds=offset))
+            return self.ORIGIN.sub(self.HOST, value.replace(
+                self.server['id'], self.SERVER))
+        return value
+
+    def sample(self, name, document):
+        found = []
+        self._times(document, found)
+        text = json.dumps(self._normal(document, min(found, default=None)),
+                          indent=4, sort_keys=True) + '\n'
+        path = os.path.join(self.SAMPLES, name + '.json')
+        if os.environ.get('MIGLOCK_WRITE_SAMPLES') == '1':
+            os.makedirs(self.SAMPLES, exist_ok=True)
+            with open(path, 'w') as stream:
+                stream.write(text)
+        self.written.append(name)
+        with open(path) as stream:
+            self.assertEqual(stream.read(), text, (
+                '%s is out of date: run MIGLOCK_WRITE_SAMPLES=1 pytest %s'
+                % (path, __file__)))
+
+    def exchange(self, name, api, method, path, body=None, status=200):
+        if body is not None:
+            self.sample(name + '-req', body)
+        reply = api.api_request(path, method=method, body=None if body is
+                                None else json.dumps(body),
+                                check_response_status=False)
+        self.assertEqual(status, reply.status_code, reply.text)
+        if reply.content:
+            self.sample(name + '-resp', reply.json())
+        return reply
+
+    def test_every_sample_is_an_answer_of_the_api(self):
+        url = '/servers/%s/os-miglock' % self.server['id']
+        self.exchange('versions-show', self.api, 'GET', '/os-miglock')
+        self.exchange('hold-put', self.api, 'PUT', url + '/holds/etl', {
+            'lease_seconds': 3600, 'reason': 'month-end batch'})
+        self.exchange('miglock-show', self.api, 'GET', url)
+        self.exchange('locks-list', self.api, 'GET', '/os-miglock/locks')
+        self.exchange('hold-put-bad', self.api, 'PUT', url + '/holds/etl',
+                      {'lease_seconds': '1h'}, status=400)
+        self.exchange('action-break', self.admin_api, 'POST',
+                      url + '/action', {'break': {
+                          'reason': 'hypervisor upgrade', 'holder': 'etl'}})
+        self.exchange('action-exempt', self.admin_api, 'POST',
+                      url + '/action', {'exempt': {
+                          'reason': 'rack move', 'seconds': 3600}})
+        self.exchange('hold-delete', self.api, 'DELETE',
+                      url + '/holds/etl', status=204)
+        names = sorted(n[:-5] for n in os.listdir(self.SAMPLES)
+                       if n.endswith('.json'))
+        self.assertEqual(sorted(self.written), names,
+                         'a sample no test makes')
