@@ -106,6 +106,59 @@ def lock_show(store, args):
           e['actor']] for e in events], title='Recent events:')
 
 
+def _operator_target(store, args):
+    """The instance as the store knows it, for an operator's hold.
+
+    This tool does not ask Nova: the project is the one the store has
+    recorded (or ``--project``), and the flavor's ``miglock:max_lease`` is
+    not known, so the configured limits apply.
+    """
+    lock.validate_instance_uuid(args.instance)
+    state = store.get_state(args.instance)
+    project = args.project or state.project_id
+    if not project:
+        raise lock.InvalidRequest(
+            'the lock store does not know the project of instance %s; '
+            'give --project' % args.instance)
+    if state.project_id and project != state.project_id:
+        raise lock.InvalidRequest(
+            'instance %s belongs to project %s, not %s'
+            % (args.instance, state.project_id, project))
+    return lock_manager.Target(instance_uuid=args.instance,
+                               project_id=project,
+                               static_locks=state.static_locks)
+
+
+def lock_hold(store, args):
+    grant = lock_manager.LockManager(CONF, store=store).acquire(
+        _operator_target(store, args), args.holder,
+        source=lock.SOURCE_OPERATOR, lease_seconds=args.lease,
+        reason=args.reason, actor=operator_name())
+    if args.format == 'json':
+        output.emit_json(dict(grant.to_dict(), instance_uuid=args.instance))
+        return
+    print('Instance %s is held by %s (operator) until %s%s.' % (
+        args.instance, args.holder, lock.isoformat(grant.hold.expires_at),
+        ', the lease cut by [miglock]/max_hold' if grant.capped else ''))
+
+
+def lock_release(store, args):
+    lock.validate_instance_uuid(args.instance)
+    released = lock_manager.LockManager(CONF, store=store).release(
+        lock_manager.Target(instance_uuid=args.instance, project_id=None),
+        args.holder, source=lock.SOURCE_OPERATOR, actor=operator_name())
+    if args.format == 'json':
+        output.emit_json({'instance_uuid': args.instance,
+                          'released': released.to_dict()
+                          if released else None})
+    elif released:
+        print('Released the hold of %s on instance %s.'
+              % (args.holder, args.instance))
+    else:
+        print('Instance %s had no operator hold by %s; nothing to release.'
+              % (args.instance, args.holder))
+
+
 def lock_break(store, args):
     if not lock.validate_reason(args.reason).strip():
         raise lock.InvalidRequest('--reason must say why the lock is broken')
