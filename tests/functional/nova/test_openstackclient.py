@@ -26,6 +26,8 @@ import contextlib
 import io
 import json
 import logging
+import os
+import re
 import shlex
 
 from cliff import app as cliff_app
@@ -82,13 +84,8 @@ class OpenStack(cliff_app.App):
         self.LOG.addHandler(self.console)
 
 
-class OpenStackClientTest(base.NovaTestCase):
-
-    def setUp(self):
-        super().setUp()
-        policy.reset_enforcer()
-        self.addCleanup(policy.reset_enforcer)
-        self.server = self.boot(name='db-1')
+class Commands:
+    """Running commands as the harness's member or admin."""
 
     def openstack(self, command, admin=False, expect=0):
         """Run ``openstack <command>``: (stdout, stderr)."""
@@ -109,6 +106,15 @@ class OpenStackClientTest(base.NovaTestCase):
 
     def json(self, command, admin=False):
         return json.loads(self.openstack(command + ' -f json', admin)[0])
+
+
+class OpenStackClientTest(Commands, base.NovaTestCase):
+
+    def setUp(self):
+        super().setUp()
+        policy.reset_enforcer()
+        self.addCleanup(policy.reset_enforcer)
+        self.server = self.boot(name='db-1')
 
     def test_a_tenant_holds_shows_lists_and_releases(self):
         hold = self.json('server migration lock hold db-1 --holder etl '
@@ -180,3 +186,44 @@ class OpenStackClientTest(base.NovaTestCase):
         _out, errors = self.openstack(
             'server migration lock show %s' % self.server['id'], expect=1)
         self.assertIn('could not be found. (HTTP 404)', errors)
+
+
+class GuideTest(Commands, base.NovaTestCase):
+    """The openstackclient guide's commands run as written, in order."""
+
+    GUIDE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.dirname(os.path.abspath(__file__))))), 'doc', 'source',
+        'openstackclient.rst')
+
+    def setUp(self):
+        super().setUp()
+        policy.reset_enforcer()
+        self.addCleanup(policy.reset_enforcer)
+        self.server = self.boot(name='db-primary')
+
+    def blocks(self):
+        """{caption: [command]} of the guide's console blocks."""
+        with open(self.GUIDE) as stream:
+            text = stream.read()
+        found = {}
+        for block in re.finditer(
+                r'^\.\. code-block:: console\n   :caption: (?P<caption>.+)\n'
+                r'\n(?P<body>(?:   .*\n|\n)+)', text, re.M):
+            found[block.group('caption')] = [
+                line.strip()[len('$ openstack '):]
+                for line in block.group('body').splitlines()
+                if line.strip().startswith('$ openstack ')]
+        return found
+
+    def test_every_command_of_the_guide_runs_as_written(self):
+        blocks = self.blocks()
+        self.assertEqual(['as a member', 'as an admin'], sorted(blocks))
+        for caption, admin in (('as a member', False),
+                               ('as an admin', True)):
+            self.assertTrue(blocks[caption])
+            for command in blocks[caption]:
+                self.openstack(command, admin=admin)
+        last = self.store.ledger(instance_uuid=self.server['id'])
+        self.assertEqual(
+            ['acquire', 'renew', 'release', 'acquire', 'break', 'exempt',
+             'exempt'], [e['event'] for e in last])
