@@ -32,6 +32,7 @@ BREAK = PREFIX % 'break'
 EXEMPT = PREFIX % 'exempt'
 # Listing is not about one server: its own prefix.
 LIST = 'miglock:locks:list'
+USAGE = 'miglock:usage:show'
 
 _PATH = '/servers/{server_id}/os-miglock'
 
@@ -42,6 +43,13 @@ RULES = [
                     "another project's, or every project's "
                     "(all_projects=true), needs the admin role by default.",
         operations=[{'method': 'GET', 'path': '/os-miglock/locks'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=USAGE, check_str=READER,
+        description="Show a project's lock-seconds per instance (what "
+                    "nova-miglock-manage usage reports); another project's, "
+                    "or every project's, needs the admin role by default.",
+        operations=[{'method': 'GET', 'path': '/os-miglock/usage'}],
         scope_types=['project']),
     policy.DocumentedRuleDefault(
         name=SHOW, check_str=READER,

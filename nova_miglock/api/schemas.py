@@ -126,6 +126,25 @@ list_query = {
     'additionalProperties': False,
 }
 
+# GET /os-miglock/usage query parameters.
+_query_time = {'type': 'string',
+               'pattern': '^[0-9]{4}-[0-9]{2}-[0-9]{2}'
+                          '(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,6})?)?)?'
+                          'Z?$',
+               'description': 'a UTC date or time, ISO 8601 (e.g. '
+                              '2026-11-26 or 2026-11-26T10:00:00Z)'}
+usage_query = {
+    'title': 'Lock usage',
+    'type': 'object',
+    'properties': {
+        'project_id': list_query['properties']['project_id'],
+        'all_projects': list_query['properties']['all_projects'],
+        'since': _query_time,
+        'until': _query_time,
+    },
+    'additionalProperties': False,
+}
+
 # -- responses --------------------------------------------------------------
 
 _hold = {
@@ -266,5 +285,32 @@ versions_response = {
     'properties': {'versions': {'type': 'array', 'items': _version,
                                 'minItems': 1}},
     'required': ['versions'],
+    'additionalProperties': False,
+}
+
+usage_response = {
+    'type': 'object',
+    'properties': {'usage': {
+        'type': 'object',
+        'properties': {
+            'since': timestamp,
+            'until': timestamp,
+            'instances': {'type': 'array', 'items': {
+                'type': 'object',
+                'properties': {
+                    'instance_uuid': uuid,
+                    'project_id': {'type': ['string', 'null']},
+                    'lock_seconds': {'type': 'number', 'minimum': 0},
+                    'holds': {'type': 'integer', 'minimum': 0},
+                },
+                'required': ['instance_uuid', 'project_id', 'lock_seconds',
+                             'holds'],
+                'additionalProperties': False}},
+            'projects': {'type': 'object', 'additionalProperties': {
+                'type': 'number', 'minimum': 0}},
+        },
+        'required': ['since', 'until', 'instances', 'projects'],
+        'additionalProperties': False}},
+    'required': ['usage'],
     'additionalProperties': False,
 }

@@ -18,6 +18,7 @@ governed by oslo.policy (``nova_miglock.policies``):
 =======  ========================================  ========================
 GET      /os-miglock                               versions (discovery)
 GET      /os-miglock/locks                         locks of a project (list)
+GET      /os-miglock/usage                         lock-seconds (usage)
 GET      /servers/{id}/os-miglock                  state (show)
 PUT      /servers/{id}/os-miglock/holds/{holder}   acquire or renew (hold)
 DELETE   /servers/{id}/os-miglock/holds/{holder}   release (release)
@@ -34,6 +35,7 @@ source ``tenant``, an admin's ``operator``; each can release only its own
 source's holds; breaking is for operators.
 """
 
+import datetime
 import re
 
 from oslo_log import log as logging
@@ -41,6 +43,7 @@ import webob
 import webob.dec
 import webob.exc
 
+from nova_miglock import accounting
 from nova_miglock.api import base
 from nova_miglock.api import bodies
 from nova_miglock.api import faults
@@ -67,6 +70,8 @@ ROOT_PATH = re.compile(_PREFIX + r'/os-miglock(?P<rest>/.*)?$')
 HOLD_PATH = re.compile(r'^/holds/(?P<holder>[^/]+)/?$')
 # Operators may list every instance's lock; one page at most.
 MAX_LIST = 1000
+# Usage is computed from the ledger: a year at most per request.
+MAX_USAGE_RANGE = datetime.timedelta(days=366)
 _TRUE = ('true', '1')
 
 
@@ -112,6 +117,8 @@ class MigrationLockServers(base.LockFilter):
                 versions.MAX_VERSION))
         if rest in ('/locks', '/locks/') and req.method == 'GET':
             return self.index(req, context, version)
+        if rest in ('/usage', '/usage/') and req.method == 'GET':
+            return self.usage(req, context, version)
         return self._not_found(req)
 
     def _serve(self, req, context, version, raw, server_id, rest):
@@ -138,20 +145,31 @@ class MigrationLockServers(base.LockFilter):
     # -- handlers -----------------------------------------------------------
 
     def index(self, req, context, version):
-        try:
-            query = dict(req.GET.mixed())
-        except UnicodeDecodeError:
-            raise lock.InvalidRequest('the query string is not UTF-8')
-        validation.validate(schemas.list_query, query, what='query')
-        project = query.get('project_id', context.project_id)
-        if query.get('all_projects') in _TRUE:
-            project = None
-        policy.authorize(context, policies.LIST, {'project_id': project})
+        query = _query(req, schemas.list_query)
+        project = _project(context, query, policies.LIST)
         states = self._manager.store.list_states(
             project_id=project,
             locked_only=query.get('include_unlocked') not in _TRUE,
             limit=min(int(query.get('limit', MAX_LIST)), MAX_LIST))
         return self._reply(200, views.index(states, version))
+
+    def usage(self, req, context, version):
+        query = _query(req, schemas.usage_query)
+        project = _project(context, query, policies.USAGE)
+        now = self._manager.store.now()
+        since = _timestamp(query.get('since')) or datetime.datetime.combine(
+            now.date(), datetime.time())
+        until = _timestamp(query.get('until')) or now
+        if not since < until <= since + MAX_USAGE_RANGE:
+            raise lock.InvalidRequest(
+                'until must be after since, by at most %d days'
+                % MAX_USAGE_RANGE.days)
+        conf = self._manager.conf.miglock
+        usages = accounting.report(
+            self._manager.store, project_id=project, since=since,
+            until=until, lookback_seconds=conf.max_hold + conf.max_lease)
+        return self._reply(200, views.usage(
+            usages, accounting.per_project(usages), since, until, version))
 
     def show(self, context, version, target, scope):
         policy.authorize(context, policies.SHOW, scope)
@@ -218,6 +236,34 @@ class MigrationLockServers(base.LockFilter):
         error = webob.exc.status_map[status](explanation=message,
                                              headers=headers)
         return faults.nova_fault(req, error)
+
+
+def _query(req, schema):
+    """The query string as a dict, checked against ``schema``."""
+    try:
+        query = dict(req.GET.mixed())
+    except UnicodeDecodeError:
+        raise lock.InvalidRequest('the query string is not UTF-8')
+    return validation.validate(schema, query, what='query')
+
+
+def _project(context, query, rule):
+    """The project a query is about, once ``rule`` allows it (None: all)."""
+    project = query.get('project_id', context.project_id)
+    if query.get('all_projects') in _TRUE:
+        project = None
+    policy.authorize(context, rule, {'project_id': project})
+    return project
+
+
+def _timestamp(text):
+    """A schema-checked ISO 8601 date or time, as naive UTC."""
+    if text is None:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(text.rstrip('Z'))
+    except ValueError as exc:
+        raise lock.InvalidRequest('Invalid query: %s' % exc)
 
 
 def _source(context):

@@ -107,6 +107,19 @@ def index(states, version):
                       for s in states]}
 
 
+def usage(usages, totals, since, until, version):
+    """``GET /os-miglock/usage``: lock-seconds per instance and project."""
+    return {'usage': {
+        'since': _time(since),
+        'until': _time(until),
+        'instances': [{'instance_uuid': u.instance_uuid,
+                       'project_id': u.project_id,
+                       'lock_seconds': u.lock_seconds,
+                       'holds': u.holds} for u in usages],
+        'projects': dict(totals),
+    }}
+
+
 def versions(base_url, minimum, maximum):
     """``GET /os-miglock``: the versions this server serves."""
     return {'versions': [{

@@ -117,6 +117,16 @@ class Client:
         return self._request('POST', self._server_path(server_id, '/action'),
                              body={'exempt': args})['miglock']
 
+    def usage(self, project_id=None, all_projects=False, since=None,
+              until=None):
+        params = {key: value for key, value in (
+            ('project_id', project_id), ('since', since), ('until', until))
+            if value}
+        if all_projects:
+            params['all_projects'] = 'true'
+        return self._request('GET', '/os-miglock/usage',
+                             params=params)['usage']
+
     def list(self, project_id=None, all_projects=False,
              include_unlocked=False, limit=None):
         params = {}

@@ -20,7 +20,8 @@ import pytest
 from nova_miglock.osc import client
 from nova_miglock.osc import plugin
 
-COMMANDS = {'show', 'hold', 'release', 'list', 'break', 'exempt'}
+COMMANDS = {'show', 'hold', 'release', 'list', 'break', 'exempt',
+            'usage'}
 
 
 def _entry_points(group):

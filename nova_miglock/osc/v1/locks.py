@@ -9,7 +9,7 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""``openstack server migration lock show|hold|release|list|break|exempt``.
+"""``openstack server migration lock ...``: one class per command.
 
 Thin cliff commands: each parses its arguments, makes one call of
 :class:`nova_miglock.osc.client.Client` and hands the answer to cliff,
@@ -52,6 +52,12 @@ LIST_FIELDS = (
     ('Holders', 'holders'),
     ('Static Locks', 'static_locks'),
     ('Locked Since', 'locked_since'),
+)
+USAGE_FIELDS = (
+    ('Server ID', 'instance_uuid'),
+    ('Project ID', 'project_id'),
+    ('Lock Seconds', 'lock_seconds'),
+    ('Holds', 'hold_count'),
 )
 BROKEN_FIELDS = (
     ('Holder', 'holder'),
@@ -178,12 +184,7 @@ class ListMigrationLocks(command.Lister):
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        scope = parser.add_mutually_exclusive_group()
-        scope.add_argument('--project', metavar='<project-id>',
-                           help='Servers of this project (admin only for '
-                                'another project)')
-        scope.add_argument('--all-projects', action='store_true',
-                           help='Servers of every project (admin only)')
+        _add_scope(parser)
         parser.add_argument('--include-unlocked', action='store_true',
                             help='Also servers the lock store knows that '
                                  'are not locked now')
@@ -201,6 +202,37 @@ class ListMigrationLocks(command.Lister):
         for item in locks:
             item['holders'] = [h['holder'] for h in item['holds']]
         return _columns(LIST_FIELDS), [_row(i, LIST_FIELDS) for i in locks]
+
+
+def _add_scope(parser):
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument('--project', metavar='<project-id>',
+                       help='Servers of this project (admin only for '
+                            'another project)')
+    scope.add_argument('--all-projects', action='store_true',
+                       help='Servers of every project (admin only)')
+
+
+class MigrationLockUsage(command.Lister):
+    """Show lock-seconds per server, as billed (your project's by default)."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        _add_scope(parser)
+        parser.add_argument('--since', metavar='<time>',
+                            help='Start, UTC, ISO 8601 (default: today '
+                                 '00:00)')
+        parser.add_argument('--until', metavar='<time>',
+                            help='End, UTC, ISO 8601 (default: now)')
+        return parser
+
+    def take_action(self, parsed_args):
+        usage = self.app.client_manager.miglock.usage(
+            project_id=parsed_args.project,
+            all_projects=parsed_args.all_projects, since=parsed_args.since,
+            until=parsed_args.until)
+        rows = [dict(u, hold_count=u['holds']) for u in usage['instances']]
+        return _columns(USAGE_FIELDS), [_row(u, USAGE_FIELDS) for u in rows]
 
 
 class BreakMigrationLock(_ServerCommand, command.Lister):

@@ -151,6 +151,10 @@ class OpenStackClientTest(Commands, base.NovaTestCase):
         last = self.store.ledger(instance_uuid=self.server['id'])[-1]
         self.assertEqual(('break', 'hypervisor upgrade', 'user:admin'),
                          (last['event'], last['reason'], last['actor']))
+        usage = self.json('server migration lock usage --all-projects',
+                          admin=True)
+        self.assertEqual([(self.server['id'], 1)], [
+            (u['Server ID'], u['Holds']) for u in usage])
         exempt = self.json('server migration lock exempt %s --reason '
                            '"rack move" --seconds 600' % self.server['id'],
                            admin=True)

@@ -219,6 +219,33 @@ class ServerLocksApiTest(base.NovaTestCase):
         self.assertEqual(400, reply.status_code, reply.text)
         self.assertIn('limit', reply.json()['badRequest']['message'])
 
+    def test_usage_is_reported_per_project_under_its_policy(self):
+        self.call(self.api, 'PUT', '/holds/etl', {'lease_seconds': 120})
+        self.call(self.api, 'DELETE', '/holds/etl')
+        root = '/os-miglock/usage'
+        usage = self.answer(self.call(self.api, 'GET', url=root), 200,
+                            schemas.usage_response)['usage']
+        self.assertEqual([(self.server['id'], 1)], [
+            (u['instance_uuid'], u['holds']) for u in usage['instances']])
+        self.assertEqual([self.api.project_id], list(usage['projects']))
+        for query in ('?all_projects=true', '?project_id=another-project'):
+            reply = self.call(self.api, 'GET', url=root + query)
+            self.assertEqual(403, reply.status_code, reply.text)
+            self.assertIn('miglock:usage:show', reply.text)
+        everyone = self.answer(self.call(
+            self.admin_api, 'GET', url=root + '?all_projects=true'), 200,
+            schemas.usage_response)['usage']
+        self.assertEqual(1, len(everyone['instances']))
+        for query, words in (
+                ('?since=yesterday', "'yesterday' is not valid: a UTC date"),
+                ('?since=2026-02-30', 'day is out of range'),
+                ('?since=2026-01-02&until=2026-01-01', 'until must be after'),
+                ('?since=2020-01-01&until=2026-01-01', 'at most 366 days'),
+                ('?frobnicate=1', "'frobnicate' was unexpected")):
+            reply = self.call(self.admin_api, 'GET', url=root + query)
+            self.assertEqual(400, reply.status_code, (query, reply.text))
+            self.assertIn(words, reply.json()['badRequest']['message'])
+
 
 class ApiReferenceSamplesTest(base.NovaTestCase):
     """The API reference's samples are answers of the real API.
@@ -256,10 +283,8 @@ class ApiReferenceSamplesTest(base.NovaTestCase):
 
     def _normal(self, value, base):
         if isinstance(value, dict):
-            return {k: (round(v) * 1.0 if k in ('expires_in',
-                                                'lease_seconds')
-                        and isinstance(v, float)
-                        else self._normal(v, base))
+            return {k: self._number(k, v) if isinstance(v, (int, float))
+                    and not isinstance(v, bool) else self._normal(v, base)
                     for k, v in value.items()}
         if isinstance(value, list):
             return [self._normal(v, base) for v in value]
@@ -271,6 +296,16 @@ class ApiReferenceSamplesTest(base.NovaTestCase):
                     seconds=offset))
             return self.ORIGIN.sub(self.HOST, value.replace(
                 self.server['id'], self.SERVER))
+        return value
+
+    def _number(self, key, value):
+        """Durations measured on a real clock, made stable."""
+        if not isinstance(value, float):
+            return value
+        if key in ('expires_in', 'lease_seconds'):
+            return round(value) * 1.0
+        if key == 'lock_seconds' or key == self.server['tenant_id']:
+            return round(value / 60.0) * 60.0
         return value
 
     def sample(self, name, document):
@@ -317,6 +352,10 @@ class ApiReferenceSamplesTest(base.NovaTestCase):
                           'reason': 'rack move', 'seconds': 3600}})
         self.exchange('hold-delete', self.api, 'DELETE',
                       url + '/holds/etl', status=204)
+        since = lock.isoformat(self.store.now() - datetime.timedelta(
+            seconds=3600))
+        self.exchange('usage-show', self.api, 'GET',
+                      '/os-miglock/usage?since=%s' % since)
         names = sorted(n[:-5] for n in os.listdir(self.SAMPLES)
                        if n.endswith('.json'))
         self.assertEqual(sorted(self.written), names,
