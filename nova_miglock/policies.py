@@ -33,6 +33,8 @@ EXEMPT = PREFIX % 'exempt'
 # Listing is not about one server: its own prefix.
 LIST = 'miglock:locks:list'
 USAGE = 'miglock:usage:show'
+QUOTA_SHOW = 'miglock:quotas:show'
+QUOTA_UPDATE = 'miglock:quotas:update'
 
 _PATH = '/servers/{server_id}/os-miglock'
 
@@ -50,6 +52,19 @@ RULES = [
                     "nova-miglock-manage usage reports); another project's, "
                     "or every project's, needs the admin role by default.",
         operations=[{'method': 'GET', 'path': '/os-miglock/usage'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=QUOTA_SHOW, check_str=READER,
+        description="Show a project's effective lock quota.",
+        operations=[{'method': 'GET',
+                     'path': '/os-miglock/quotas/{project_id}'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=QUOTA_UPDATE, check_str=ADMIN,
+        description="Override a project's lock quota, or return it to the "
+                    "configured default.",
+        operations=[{'method': 'PUT',
+                     'path': '/os-miglock/quotas/{project_id}'}],
         scope_types=['project']),
     policy.DocumentedRuleDefault(
         name=SHOW, check_str=READER,

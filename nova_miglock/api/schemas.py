@@ -126,6 +126,23 @@ list_query = {
     'additionalProperties': False,
 }
 
+# PUT /os-miglock/quotas/{project_id}: null returns to the configured
+# default; -1 is unlimited. The store keeps 32-bit integers.
+_quota_limit = {'type': ['integer', 'null'], 'minimum': -1,
+                'maximum': 2 ** 31 - 1}
+quota_update = {
+    'title': 'Set quota',
+    'type': 'object',
+    'properties': {'quota': {
+        'type': 'object',
+        'properties': {'locked_instances': _quota_limit,
+                       'lock_seconds_per_day': _quota_limit},
+        'minProperties': 1,
+        'additionalProperties': False}},
+    'required': ['quota'],
+    'additionalProperties': False,
+}
+
 # GET /os-miglock/usage query parameters.
 _query_time = {'type': 'string',
                'pattern': '^[0-9]{4}-[0-9]{2}-[0-9]{2}'
@@ -312,5 +329,21 @@ usage_response = {
         'required': ['since', 'until', 'instances', 'projects'],
         'additionalProperties': False}},
     'required': ['usage'],
+    'additionalProperties': False,
+}
+
+quota_response = {
+    'type': 'object',
+    'properties': {'quota': {
+        'type': 'object',
+        'properties': {
+            'project_id': {'type': 'string'},
+            'locked_instances': {'type': 'integer', 'minimum': -1},
+            'lock_seconds_per_day': {'type': 'integer', 'minimum': -1},
+        },
+        'required': ['project_id', 'locked_instances',
+                     'lock_seconds_per_day'],
+        'additionalProperties': False}},
+    'required': ['quota'],
     'additionalProperties': False,
 }

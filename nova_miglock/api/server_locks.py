@@ -19,6 +19,7 @@ governed by oslo.policy (``nova_miglock.policies``):
 GET      /os-miglock                               versions (discovery)
 GET      /os-miglock/locks                         locks of a project (list)
 GET      /os-miglock/usage                         lock-seconds (usage)
+GET,PUT  /os-miglock/quotas/{project_id}           a project's lock quota
 GET      /servers/{id}/os-miglock                  state (show)
 PUT      /servers/{id}/os-miglock/holds/{holder}   acquire or renew (hold)
 DELETE   /servers/{id}/os-miglock/holds/{holder}   release (release)
@@ -68,6 +69,7 @@ PATH = re.compile(r'^(?:/[^/]+)?/servers/(?P<server>[^/]+)/os-miglock'
                   r'(?P<rest>/.*)?$')
 ROOT_PATH = re.compile(_PREFIX + r'/os-miglock(?P<rest>/.*)?$')
 HOLD_PATH = re.compile(r'^/holds/(?P<holder>[^/]+)/?$')
+QUOTA_PATH = re.compile(r'^/quotas/(?P<project>[^/]{1,255})/?$')
 # Operators may list every instance's lock; one page at most.
 MAX_LIST = 1000
 # Usage is computed from the ledger: a year at most per request.
@@ -96,7 +98,7 @@ class MigrationLockServers(base.LockFilter):
                                        server.group('server'),
                                        server.group('rest') or '')
             else:
-                response = self._serve_root(req, context, version,
+                response = self._serve_root(req, context, version, raw,
                                             root.group('rest') or '')
         except versions.VersionNotSupported as exc:
             response = faults.nova_fault(req, webob.exc.HTTPNotAcceptable(
@@ -110,7 +112,7 @@ class MigrationLockServers(base.LockFilter):
 
     # -- routing ------------------------------------------------------------
 
-    def _serve_root(self, req, context, version, rest):
+    def _serve_root(self, req, context, version, raw, rest):
         if rest in ('', '/') and req.method == 'GET':
             return self._reply(200, views.versions(
                 req.path_url.rstrip('/'), versions.MIN_VERSION,
@@ -119,6 +121,13 @@ class MigrationLockServers(base.LockFilter):
             return self.index(req, context, version)
         if rest in ('/usage', '/usage/') and req.method == 'GET':
             return self.usage(req, context, version)
+        quota = QUOTA_PATH.match(rest)
+        if quota and req.method == 'GET':
+            return self.quota_show(context, version, quota.group('project'))
+        if quota and req.method == 'PUT':
+            return self.quota_update(context, version,
+                                     quota.group('project'),
+                                     body=bodies.json_document(raw))
         return self._not_found(req)
 
     def _serve(self, req, context, version, raw, server_id, rest):
@@ -170,6 +179,22 @@ class MigrationLockServers(base.LockFilter):
             until=until, lookback_seconds=conf.max_hold + conf.max_lease)
         return self._reply(200, views.usage(
             usages, accounting.per_project(usages), since, until, version))
+
+    def quota_show(self, context, version, project):
+        policy.authorize(context, policies.QUOTA_SHOW,
+                         {'project_id': project})
+        return self._reply(200, views.quota(
+            project, self._manager.store.get_quota(project), version))
+
+    @validation.schema(schemas.quota_update)
+    def quota_update(self, context, version, project, *, body):
+        policy.authorize(context, policies.QUOTA_UPDATE,
+                         {'project_id': project})
+        limits = self._manager.store.set_quota(project, **body['quota'])
+        LOG.info('Lock quota of project %(project)s set to %(limits)s by '
+                 '%(actor)s', {'project': project, 'limits': limits,
+                               'actor': _actor(context)})
+        return self._reply(200, views.quota(project, limits, version))
 
     def show(self, context, version, target, scope):
         policy.authorize(context, policies.SHOW, scope)

@@ -44,8 +44,10 @@ def _where(error):
 def _message(error):
     if error.validator in ('minProperties', 'maxProperties') and \
             'properties' in error.schema:
-        return 'give exactly one of: %s' % ', '.join(
-            sorted(error.schema['properties']))
+        names = ', '.join(sorted(error.schema['properties']))
+        if error.schema.get('maxProperties') == 1:
+            return 'give exactly one of: %s' % names
+        return 'give at least one of: %s' % names
     if error.validator == 'pattern' and 'description' in error.schema:
         return '%r is not valid: %s' % (error.instance,
                                         error.schema['description'])

@@ -120,6 +120,13 @@ def usage(usages, totals, since, until, version):
     }}
 
 
+def quota(project_id, limits, version):
+    """``/os-miglock/quotas/{project_id}``: the effective limits."""
+    return {'quota': {'project_id': project_id,
+                      'locked_instances': limits['locked_instances'],
+                      'lock_seconds_per_day': limits['lock_seconds_per_day']}}
+
+
 def versions(base_url, minimum, maximum):
     """``GET /os-miglock``: the versions this server serves."""
     return {'versions': [{

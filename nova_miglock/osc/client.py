@@ -127,6 +127,18 @@ class Client:
         return self._request('GET', '/os-miglock/usage',
                              params=params)['usage']
 
+    def _quota_path(self, project_id):
+        return '/os-miglock/quotas/%s' % urllib.parse.quote(project_id,
+                                                            safe='')
+
+    def quota_show(self, project_id):
+        return self._request('GET', self._quota_path(project_id))['quota']
+
+    def quota_set(self, project_id, **limits):
+        """Set limits; a limit of None returns it to the default."""
+        return self._request('PUT', self._quota_path(project_id),
+                             body={'quota': limits})['quota']
+
     def list(self, project_id=None, all_projects=False,
              include_unlocked=False, limit=None):
         params = {}

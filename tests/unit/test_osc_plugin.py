@@ -21,7 +21,7 @@ from nova_miglock.osc import client
 from nova_miglock.osc import plugin
 
 COMMANDS = {'show', 'hold', 'release', 'list', 'break', 'exempt',
-            'usage'}
+            'usage', 'quota_show', 'quota_set'}
 
 
 def _entry_points(group):

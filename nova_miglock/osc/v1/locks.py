@@ -18,8 +18,11 @@ allowed is the API's business (oslo.policy on the server), not the
 client's.
 """
 
+import argparse
+
 from osc_lib.cli import format_columns
 from osc_lib.command import command
+from osc_lib import exceptions
 
 # Shown fields of a server's lock: (column, key in the API's answer).
 STATE_FIELDS = (
@@ -58,6 +61,11 @@ USAGE_FIELDS = (
     ('Project ID', 'project_id'),
     ('Lock Seconds', 'lock_seconds'),
     ('Holds', 'hold_count'),
+)
+QUOTA_FIELDS = (
+    ('Project ID', 'project_id'),
+    ('Locked Instances', 'locked_instances'),
+    ('Lock Seconds Per Day', 'lock_seconds_per_day'),
 )
 BROKEN_FIELDS = (
     ('Holder', 'holder'),
@@ -107,9 +115,20 @@ def _not_negative(text):
     return value
 
 
+def _limit(text):
+    """A quota limit: -1 (unlimited) or more, or "default"."""
+    if text == 'default':
+        return None
+    value = int(text)
+    if value < -1:
+        raise ValueError(text)
+    return value
+
+
 # argparse names the type in its error: "invalid positive integer value".
 _positive.__name__ = 'positive integer'
 _not_negative.__name__ = 'non-negative integer'
+_limit.__name__ = 'limit (-1, 0 or more, or "default")'
 
 
 class _ServerCommand(command.Command):
@@ -233,6 +252,50 @@ class MigrationLockUsage(command.Lister):
             until=parsed_args.until)
         rows = [dict(u, hold_count=u['holds']) for u in usage['instances']]
         return _columns(USAGE_FIELDS), [_row(u, USAGE_FIELDS) for u in rows]
+
+
+class ShowMigrationLockQuota(command.ShowOne):
+    """Show a project's lock quota (-1: unlimited)."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('project', metavar='<project-id>',
+                            help='Project ID')
+        return parser
+
+    def take_action(self, parsed_args):
+        quota = self.app.client_manager.miglock.quota_show(
+            parsed_args.project)
+        return _columns(QUOTA_FIELDS), _row(quota, QUOTA_FIELDS)
+
+
+class SetMigrationLockQuota(command.ShowOne):
+    """Override a project's lock quota (admin)."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('project', metavar='<project-id>',
+                            help='Project ID')
+        for name, text in (('locked-instances', 'servers locked at once'),
+                           ('lock-seconds-per-day',
+                            'lock-seconds per UTC day')):
+            parser.add_argument(
+                '--' + name, metavar='<limit>', type=_limit,
+                default=argparse.SUPPRESS,
+                help='%s (-1: unlimited; "default": the configured '
+                     'default)' % text.capitalize())
+        return parser
+
+    def take_action(self, parsed_args):
+        limits = {name: getattr(parsed_args, name)
+                  for name in ('locked_instances', 'lock_seconds_per_day')
+                  if hasattr(parsed_args, name)}
+        if not limits:
+            raise exceptions.CommandError(
+                'give --locked-instances and/or --lock-seconds-per-day')
+        quota = self.app.client_manager.miglock.quota_set(
+            parsed_args.project, **limits)
+        return _columns(QUOTA_FIELDS), _row(quota, QUOTA_FIELDS)
 
 
 class BreakMigrationLock(_ServerCommand, command.Lister):

@@ -151,6 +151,19 @@ class OpenStackClientTest(Commands, base.NovaTestCase):
         last = self.store.ledger(instance_uuid=self.server['id'])[-1]
         self.assertEqual(('break', 'hypervisor upgrade', 'user:admin'),
                          (last['event'], last['reason'], last['actor']))
+        project = self.api.project_id
+        self.openstack('server migration lock quota set %s '
+                       '--locked-instances 5' % project, expect=1)
+        quota = self.json('server migration lock quota set %s '
+                          '--locked-instances 5 --lock-seconds-per-day '
+                          'default' % project, admin=True)
+        self.assertEqual((5, -1), (quota['Locked Instances'],
+                                   quota['Lock Seconds Per Day']))
+        self.assertEqual(5, self.json('server migration lock quota show %s'
+                                      % project)['Locked Instances'])
+        _out, errors = self.openstack('server migration lock quota set %s'
+                                      % project, admin=True, expect=1)
+        self.assertIn('give --locked-instances', errors)
         usage = self.json('server migration lock usage --all-projects',
                           admin=True)
         self.assertEqual([(self.server['id'], 1)], [

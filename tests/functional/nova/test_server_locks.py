@@ -246,6 +246,47 @@ class ServerLocksApiTest(base.NovaTestCase):
             self.assertEqual(400, reply.status_code, (query, reply.text))
             self.assertIn(words, reply.json()['badRequest']['message'])
 
+    def test_quotas_are_shown_to_the_project_and_set_by_admins(self):
+        mine = '/os-miglock/quotas/%s' % self.api.project_id
+        shown = self.answer(self.call(self.api, 'GET', url=mine), 200,
+                            schemas.quota_response)['quota']
+        self.assertEqual((-1, -1), (shown['locked_instances'],
+                                    shown['lock_seconds_per_day']))
+        reply = self.call(self.api, 'GET', url='/os-miglock/quotas/other')
+        self.assertEqual(403, reply.status_code, reply.text)
+        reply = self.call(self.api, 'PUT', url=mine, body={
+            'quota': {'locked_instances': 100}})
+        self.assertEqual(403, reply.status_code, reply.text)
+        self.assertIn('miglock:quotas:update', reply.text)
+        for body, words in (
+                ({'quota': {'locked_instances': -2}},
+                 'quota/locked_instances: -2 is less than the minimum'),
+                ({'quota': {'locked_instances': 2 ** 31}},
+                 'quota/locked_instances: 2147483648 is greater'),
+                ({'quota': {}}, 'quota: give at least one of: '
+                 'lock_seconds_per_day, locked_instances'),
+                ({'quota': {'instances': 1}}, "'instances' was unexpected")):
+            reply = self.call(self.admin_api, 'PUT', url=mine, body=body)
+            self.assertEqual(400, reply.status_code, (body, reply.text))
+            self.assertIn(words, reply.json()['badRequest']['message'])
+        self.assertEqual(-1, self.store.get_quota(
+            self.api.project_id)['locked_instances'])
+        self.answer(self.call(self.admin_api, 'PUT', url=mine, body={
+            'quota': {'locked_instances': 1}}), 200, schemas.quota_response)
+        self.assertEqual(1, self.answer(self.call(self.api, 'GET', url=mine),
+                                        200, schemas.quota_response)[
+            'quota']['locked_instances'])
+        self.call(self.api, 'PUT', '/holds/etl', {'lease_seconds': 60})
+        other = self.boot()
+        reply = self.call(self.api, 'PUT', '/holds/etl', {
+            'lease_seconds': 60}, url='/servers/%s/os-miglock' % other['id'])
+        self.assertEqual(429, reply.status_code, reply.text)
+        self.answer(self.call(self.admin_api, 'PUT', url=mine, body={
+            'quota': {'locked_instances': None}}), 200,
+            schemas.quota_response)
+        self.assertEqual(-1, self.store.get_quota(
+            self.api.project_id)['locked_instances'])
+
 
 class ApiReferenceSamplesTest(base.NovaTestCase):
     """The API reference's samples are answers of the real API.
@@ -356,6 +397,10 @@ class ApiReferenceSamplesTest(base.NovaTestCase):
             seconds=3600))
         self.exchange('usage-show', self.api, 'GET',
                       '/os-miglock/usage?since=%s' % since)
+        quota = '/os-miglock/quotas/%s' % self.api.project_id
+        self.exchange('quota-update', self.admin_api, 'PUT', quota, {
+            'quota': {'locked_instances': 10, 'lock_seconds_per_day': -1}})
+        self.exchange('quota-show', self.api, 'GET', quota)
         names = sorted(n[:-5] for n in os.listdir(self.SAMPLES)
                        if n.endswith('.json'))
         self.assertEqual(sorted(self.written), names,
