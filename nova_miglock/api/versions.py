@@ -26,11 +26,12 @@ contract of the release that introduced it.
 import dataclasses
 import re
 
+import microversion_parse
+
 from nova_miglock import lock
 
 SERVICE_TYPE = 'miglock'
 HEADER = 'OpenStack-API-Version'
-_ENVIRON_KEY = 'HTTP_OPENSTACK_API_VERSION'
 _VERSION_RE = re.compile(r'^([1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})$')
 
 
@@ -65,19 +66,19 @@ MAX_VERSION = Version(1, 0)
 def requested(environ):
     """The version a request asks for (:data:`MIN_VERSION` if none).
 
+    The header is read with microversion-parse, as Nova and Placement read
+    theirs, so ``compute 2.95, miglock 1.0`` finds ours.
+
     :raises InvalidRequest: the header names our service with no version.
     :raises VersionNotSupported: outside MIN_VERSION..MAX_VERSION.
     """
-    wanted = None
-    for item in (environ.get(_ENVIRON_KEY) or '').split(','):
-        service, _sep, value = item.strip().partition(' ')
-        if service.lower() == SERVICE_TYPE:
-            wanted = value.strip()
+    headers = microversion_parse.headers_from_wsgi_environ(environ)
+    wanted = microversion_parse.get_version(headers, SERVICE_TYPE)
     if wanted is None:
         return MIN_VERSION
-    if wanted.lower() == 'latest':
+    if wanted.strip().lower() == 'latest':
         return MAX_VERSION
-    version = Version.parse(wanted)
+    version = Version.parse(wanted.strip())
     if not MIN_VERSION <= version <= MAX_VERSION:
         raise VersionNotSupported(
             'version %s of the %s API is not supported; this server serves '
