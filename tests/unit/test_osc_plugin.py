@@ -13,6 +13,8 @@
 
 import argparse
 from importlib import metadata
+import subprocess
+import sys
 
 from osc_lib import exceptions
 import pytest
@@ -75,3 +77,23 @@ def test_the_global_option_defaults_to_version_1(monkeypatch):
     monkeypatch.delenv('OS_MIGLOCK_API_VERSION', raising=False)
     parser = plugin.build_option_parser(argparse.ArgumentParser())
     assert parser.parse_args([]).os_miglock_api_version == '1'
+
+
+def test_the_plugin_needs_nothing_of_the_server_side():
+    """openstackclient loads the plugin on every command: keep it light.
+
+    It imports only nova_miglock.osc and the client libraries, never Nova,
+    the store, oslo.messaging or the payload objects.
+    """
+    code = ('import sys\n'
+            'import nova_miglock.osc.plugin, nova_miglock.osc.v1.locks\n'
+            'print(" ".join(sorted(sys.modules)))\n')
+    loaded = set(subprocess.run([sys.executable, '-c', code], check=True,
+                                capture_output=True, text=True,
+                                timeout=60).stdout.split())
+    ours = {m for m in loaded if m.startswith('nova_miglock')}
+    assert ours == {'nova_miglock', 'nova_miglock.osc',
+                    'nova_miglock.osc.client', 'nova_miglock.osc.plugin',
+                    'nova_miglock.osc.v1', 'nova_miglock.osc.v1.locks'}
+    assert not loaded & {'nova', 'sqlalchemy', 'oslo_messaging',
+                         'oslo_versionedobjects', 'oslo_policy'}
