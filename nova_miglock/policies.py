@@ -30,6 +30,8 @@ HOLD = PREFIX % 'hold'
 RELEASE = PREFIX % 'release'
 BREAK = PREFIX % 'break'
 EXEMPT = PREFIX % 'exempt'
+END_MOVE = PREFIX % 'end_move'
+TICKETS = 'miglock:tickets:list'
 # Listing is not about one server: its own prefix.
 LIST = 'miglock:locks:list'
 USAGE = 'miglock:usage:show'
@@ -52,6 +54,12 @@ RULES = [
                     "nova-miglock-manage usage reports); another project's, "
                     "or every project's, needs the admin role by default.",
         operations=[{'method': 'GET', 'path': '/os-miglock/usage'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=TICKETS, check_str=ADMIN,
+        description='List admitted moves (migration tickets) that have not '
+                    'ended, of every project.',
+        operations=[{'method': 'GET', 'path': '/os-miglock/tickets'}],
         scope_types=['project']),
     policy.DocumentedRuleDefault(
         name=QUOTA_SHOW, check_str=READER,
@@ -94,6 +102,13 @@ RULES = [
         description="Let moves ignore a server's static locks for a while "
                     "(audited).",
         operations=[{'method': 'POST', 'path': _PATH + '/action (exempt)'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=END_MOVE, check_str=ADMIN,
+        description="End a server's admitted move by hand, for a move whose "
+                    "end Nova never reported (audited).",
+        operations=[{'method': 'POST',
+                     'path': _PATH + '/action (end_move)'}],
         scope_types=['project']),
 ]
 

@@ -101,11 +101,23 @@ _exempt = {
     'additionalProperties': False,
 }
 
+# The store keeps an outcome in 32 characters.
+_end_move = {
+    'type': 'object',
+    'properties': {
+        'outcome': {'type': 'string', 'minLength': 1, 'maxLength': 32,
+                    'pattern': '^[A-Za-z0-9][A-Za-z0-9_.:-]*$',
+                    'description': 'letters, digits and "_.:-"'},
+    },
+    'additionalProperties': False,
+}
+
 # POST /servers/{server_id}/os-miglock/action: exactly one action.
 action = {
     'title': 'Operator action',
     'type': 'object',
-    'properties': {'break': _break, 'exempt': _exempt},
+    'properties': {'break': _break, 'exempt': _exempt,
+                   'end_move': _end_move},
     'minProperties': 1,
     'maxProperties': 1,
     'additionalProperties': False,
@@ -140,6 +152,17 @@ quota_update = {
         'minProperties': 1,
         'additionalProperties': False}},
     'required': ['quota'],
+    'additionalProperties': False,
+}
+
+# GET /os-miglock/tickets query parameters.
+tickets_query = {
+    'title': 'List migration tickets',
+    'type': 'object',
+    'properties': {
+        'overdue': list_query['properties']['all_projects'],
+        'limit': list_query['properties']['limit'],
+    },
     'additionalProperties': False,
 }
 
@@ -263,6 +286,25 @@ break_response = {
 }
 
 exempt_response = show_response
+
+_open_ticket = copy.deepcopy(_migration)
+_open_ticket['type'] = 'object'
+_open_ticket['properties']['instance_uuid'] = uuid
+_open_ticket['required'] = _migration['required'] + ['instance_uuid']
+
+tickets_response = {
+    'type': 'object',
+    'properties': {'tickets': {'type': 'array', 'items': _open_ticket}},
+    'required': ['tickets'],
+    'additionalProperties': False,
+}
+
+end_move_response = {
+    'type': 'object',
+    'properties': {'ended': _migration},
+    'required': ['ended'],
+    'additionalProperties': False,
+}
 
 _listed = {
     'type': 'object',

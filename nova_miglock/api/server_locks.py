@@ -20,13 +20,16 @@ GET      /os-miglock                               versions (discovery)
 GET      /os-miglock/locks                         locks of a project (list)
 GET      /os-miglock/usage                         lock-seconds (usage)
 GET,PUT  /os-miglock/quotas/{project_id}           a project's lock quota
+GET      /os-miglock/tickets                       open moves (tickets)
 GET      /servers/{id}/os-miglock                  state (show)
 PUT      /servers/{id}/os-miglock/holds/{holder}   acquire or renew (hold)
 DELETE   /servers/{id}/os-miglock/holds/{holder}   release (release)
 POST     /servers/{id}/os-miglock/action           ``{"break": {"reason",
                                                    "holder"}}`` (break) or
                                                    ``{"exempt": {"reason",
-                                                   "seconds"}}`` (exempt)
+                                                   "seconds"}}`` (exempt) or
+                                                   ``{"end_move":
+                                                   {"outcome"}}``
 =======  ========================================  ========================
 
 Bodies are checked against ``nova_miglock.api.schemas`` before a handler
@@ -121,6 +124,8 @@ class MigrationLockServers(base.LockFilter):
             return self.index(req, context, version)
         if rest in ('/usage', '/usage/') and req.method == 'GET':
             return self.usage(req, context, version)
+        if rest in ('/tickets', '/tickets/') and req.method == 'GET':
+            return self.tickets(req, context, version)
         quota = QUOTA_PATH.match(rest)
         if quota and req.method == 'GET':
             return self.quota_show(context, version, quota.group('project'))
@@ -161,6 +166,18 @@ class MigrationLockServers(base.LockFilter):
             locked_only=query.get('include_unlocked') not in _TRUE,
             limit=min(int(query.get('limit', MAX_LIST)), MAX_LIST))
         return self._reply(200, views.index(states, version))
+
+    def tickets(self, req, context, version):
+        query = _query(req, schemas.tickets_query)
+        policy.authorize(context, policies.TICKETS, {})
+        limit = min(int(query.get('limit', MAX_LIST)), MAX_LIST)
+        store = self._manager.store
+        if query.get('overdue') in _TRUE:
+            found = store.overdue_tickets(limit=limit)
+        else:
+            found = [s.ticket for s in store.list_states(limit=limit)
+                     if s.ticket is not None]
+        return self._reply(200, views.tickets(found, version))
 
     def usage(self, req, context, version):
         query = _query(req, schemas.usage_query)
@@ -227,6 +244,13 @@ class MigrationLockServers(base.LockFilter):
                 target.instance_uuid, reason=args['reason'],
                 actor=_actor(context), holder=args.get('holder'))
             return self._reply(200, views.broken(ended, version))
+        if name == 'end_move':
+            policy.authorize(context, policies.END_MOVE, scope)
+            ticket = self._manager.end_move(
+                target.instance_uuid,
+                outcome=args.get('outcome', 'closed-by-operator'),
+                actor=_actor(context))
+            return self._reply(200, views.ended(ticket, version))
         policy.authorize(context, policies.EXEMPT, scope)
         self._manager.exempt_static(
             target.instance_uuid, seconds=args.get('seconds', 3600),

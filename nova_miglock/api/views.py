@@ -107,6 +107,17 @@ def index(states, version):
                       for s in states]}
 
 
+def tickets(open_tickets, version):
+    """``GET /os-miglock/tickets``: admitted moves that have not ended."""
+    return {'tickets': [dict(_ticket(t), instance_uuid=t.instance_uuid)
+                        for t in open_tickets]}
+
+
+def ended(ticket, version):
+    """``POST .../action`` with ``end_move``: the ticket closed, if any."""
+    return {'ended': _ticket(ticket)}
+
+
 def usage(usages, totals, since, until, version):
     """``GET /os-miglock/usage``: lock-seconds per instance and project."""
     return {'usage': {

@@ -127,6 +127,16 @@ class Client:
         return self._request('GET', '/os-miglock/usage',
                              params=params)['usage']
 
+    def tickets(self, overdue=False):
+        params = {'overdue': 'true'} if overdue else {}
+        return self._request('GET', '/os-miglock/tickets',
+                             params=params)['tickets']
+
+    def end_move(self, server_id, outcome=None):
+        args = {'outcome': outcome} if outcome else {}
+        return self._request('POST', self._server_path(server_id, '/action'),
+                             body={'end_move': args})['ended']
+
     def _quota_path(self, project_id):
         return '/os-miglock/quotas/%s' % urllib.parse.quote(project_id,
                                                             safe='')

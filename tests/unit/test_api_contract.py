@@ -76,15 +76,16 @@ def test_bad_hold_bodies_are_refused_naming_the_field(body, names):
     {'exempt': {'reason': 'rack move'}},
     {'exempt': {'reason': 'rack move', 'seconds': 0}},
     {'exempt': {'reason': 'rack move',
-                'seconds': lock.MAX_EXEMPTION_SECONDS}}])
+                'seconds': lock.MAX_EXEMPTION_SECONDS}},
+    {'end_move': {}}, {'end_move': {'outcome': 'closed-by-operator'}}])
 def test_actions_the_api_takes(body):
     validation.validate(schemas.action, body)
 
 
 @pytest.mark.parametrize('body, names', [
-    ({}, 'give exactly one of: break, exempt'),
+    ({}, 'give exactly one of: break, end_move, exempt'),
     ({'break': {'reason': 'x'}, 'exempt': {'reason': 'x'}},
-     'give exactly one of: break, exempt'),
+     'give exactly one of: break, end_move, exempt'),
     ({'frobnicate': {}}, "'frobnicate' was unexpected"),
     ({'break': None}, 'break: None is not of type'),
     ({'break': {}}, "break: 'reason' is a required property"),
@@ -94,6 +95,8 @@ def test_actions_the_api_takes(body):
     ({'exempt': {'reason': 'x', 'seconds': 1.5}}, 'exempt/seconds: 1.5'),
     ({'exempt': {'reason': 'x', 'seconds': lock.MAX_EXEMPTION_SECONDS + 1}},
      'exempt/seconds: '),
+    ({'end_move': {'outcome': 'x' * 33}}, 'end_move/outcome: '),
+    ({'end_move': {'outcome': 'a b'}}, 'letters, digits'),
 ])
 def test_bad_actions_are_refused_naming_the_field(body, names):
     error = pytest.raises(lock.InvalidRequest, validation.validate,

@@ -23,7 +23,8 @@ from nova_miglock.osc import client
 from nova_miglock.osc import plugin
 
 COMMANDS = {'show', 'hold', 'release', 'list', 'break', 'exempt',
-            'usage', 'quota_show', 'quota_set'}
+            'usage', 'quota_show', 'quota_set', 'ticket_list',
+            'ticket_close'}
 
 
 def _entry_points(group):

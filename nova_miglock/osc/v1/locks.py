@@ -62,6 +62,15 @@ USAGE_FIELDS = (
     ('Lock Seconds', 'lock_seconds'),
     ('Holds', 'hold_count'),
 )
+TICKET_FIELDS = (
+    ('Server ID', 'instance_uuid'),
+    ('Ticket ID', 'ticket_id'),
+    ('Kind', 'kind'),
+    ('Admitted At', 'admitted_at'),
+    ('Deadline', 'deadline'),
+    ('Closed At', 'closed_at'),
+    ('Outcome', 'outcome'),
+)
 QUOTA_FIELDS = (
     ('Project ID', 'project_id'),
     ('Locked Instances', 'locked_instances'),
@@ -252,6 +261,42 @@ class MigrationLockUsage(command.Lister):
             until=parsed_args.until)
         rows = [dict(u, hold_count=u['holds']) for u in usage['instances']]
         return _columns(USAGE_FIELDS), [_row(u, USAGE_FIELDS) for u in rows]
+
+
+class ListMigrationTickets(command.Lister):
+    """List admitted moves that have not ended (admin)."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('--overdue', action='store_true',
+                            help='Only moves past their deadline')
+        return parser
+
+    def take_action(self, parsed_args):
+        found = self.app.client_manager.miglock.tickets(
+            overdue=parsed_args.overdue)
+        return _columns(TICKET_FIELDS[:-2]), [_row(t, TICKET_FIELDS[:-2])
+                                              for t in found]
+
+
+class CloseMigrationTicket(_ServerCommand, command.ShowOne):
+    """End a server's move whose end Nova never reported (admin)."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('--outcome', metavar='<outcome>',
+                            help='Recorded outcome (default '
+                                 'closed-by-operator)')
+        return parser
+
+    def take_action(self, parsed_args):
+        client, server_id = self.client_and_server(parsed_args)
+        ended = client.end_move(server_id, outcome=parsed_args.outcome)
+        if ended is None:
+            raise exceptions.CommandError(
+                'Server %s has no move in progress.' % parsed_args.server)
+        ended['instance_uuid'] = server_id
+        return _columns(TICKET_FIELDS), _row(ended, TICKET_FIELDS)
 
 
 class ShowMigrationLockQuota(command.ShowOne):

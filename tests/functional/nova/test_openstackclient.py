@@ -33,6 +33,7 @@ import shlex
 from cliff import app as cliff_app
 from cliff import commandmanager
 
+from nova_miglock import manager
 from nova_miglock.osc import plugin
 from nova_miglock import policy
 from tests.functional.nova import base
@@ -164,6 +165,19 @@ class OpenStackClientTest(Commands, base.NovaTestCase):
         _out, errors = self.openstack('server migration lock quota set %s'
                                       % project, admin=True, expect=1)
         self.assertIn('give --locked-instances', errors)
+        ticket = self.manager.admit_move(manager.Target(
+            self.server['id'], self.server['tenant_id']),
+            kind='live-migration')
+        self.openstack('server migration lock ticket list', expect=1)
+        listed = self.json('server migration lock ticket list', admin=True)
+        self.assertEqual([ticket.ticket_id], [t['Ticket ID'] for t in listed])
+        closed = self.json('server migration lock ticket close db-1 '
+                           '--outcome stuck-move', admin=True)
+        self.assertEqual((ticket.ticket_id, 'stuck-move'), (
+            closed['Ticket ID'], closed['Outcome']))
+        _out, errors = self.openstack(
+            'server migration lock ticket close db-1', admin=True, expect=1)
+        self.assertIn('has no move in progress', errors)
         usage = self.json('server migration lock usage --all-projects',
                           admin=True)
         self.assertEqual([(self.server['id'], 1)], [

@@ -21,6 +21,7 @@ from nova.tests.functional.api import client as api_client
 from nova_miglock.api import schemas
 from nova_miglock.api import validation
 from nova_miglock import lock
+from nova_miglock import manager
 from nova_miglock import policy
 from tests.functional.nova import base
 from tests.functional.nova import clients
@@ -142,7 +143,7 @@ class ServerLocksApiTest(base.NovaTestCase):
                  {'exempt': {'reason': 'x', 'seconds': -5}},
                  'exempt/seconds: -5 is less than the minimum of 0'),
                 (self.admin_api, 'POST', '/action', {},
-                 'give exactly one of: break, exempt')):
+                 'give exactly one of: break, end_move, exempt')):
             reply = self.call(api, method, path, body)
             self.assertEqual(400, reply.status_code, (body, reply.text))
             self.assertIn(words, reply.json()['badRequest']['message'])
@@ -287,6 +288,36 @@ class ServerLocksApiTest(base.NovaTestCase):
         self.assertEqual(-1, self.store.get_quota(
             self.api.project_id)['locked_instances'])
 
+    def test_operators_list_and_end_moves_nova_never_ended(self):
+        # A move admitted whose end Nova never reports (the listener is
+        # what would end it): the ticket an operator ends by hand.
+        ticket = self.manager.admit_move(manager.Target(
+            self.server['id'], self.server['tenant_id']),
+            kind='live-migration')
+        root = '/os-miglock/tickets'
+        reply = self.call(self.api, 'GET', url=root)
+        self.assertEqual(403, reply.status_code, reply.text)
+        listed = self.answer(self.call(self.admin_api, 'GET', url=root), 200,
+                             schemas.tickets_response)['tickets']
+        self.assertEqual([(self.server['id'], ticket.ticket_id)], [
+            (t['instance_uuid'], t['ticket_id']) for t in listed])
+        self.assertEqual([], self.answer(self.call(
+            self.admin_api, 'GET', url=root + '?overdue=true'), 200,
+            schemas.tickets_response)['tickets'])
+        reply = self.call(self.api, 'POST', '/action', {'end_move': {}})
+        self.assertEqual(403, reply.status_code, reply.text)
+        ended = self.answer(self.call(self.admin_api, 'POST', '/action', {
+            'end_move': {'outcome': 'stuck-move'}}), 200,
+            schemas.end_move_response)['ended']
+        self.assertEqual((ticket.ticket_id, 'stuck-move'), (
+            ended['ticket_id'], ended['outcome']))
+        self.assertIsNone(self.store.get_state(self.server['id']).ticket)
+        self.assertEqual(['miglock.move.ended'], [
+            n[0] for n in self.our_notifications('miglock.move.ended')])
+        self.assertIsNone(self.answer(self.call(
+            self.admin_api, 'POST', '/action', {'end_move': {}}), 200,
+            schemas.end_move_response)['ended'])
+
 
 class ApiReferenceSamplesTest(base.NovaTestCase):
     """The API reference's samples are answers of the real API.
@@ -302,6 +333,9 @@ class ApiReferenceSamplesTest(base.NovaTestCase):
         'api-ref', 'source', 'samples')
     SERVER = '9168b536-cd40-4630-b43f-b259807c6e87'
     HOST = 'http://openstack.example.com'
+    TICKET = '5c3e2d1f-7a9b-4c8d-9e0f-1a2b3c4d5e6f'
+    UUID = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-'
+                      r'[0-9a-f]{12}$')
     ORIGIN = re.compile(r'^https?://[^/]+')
     TIME = re.compile(r'^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6})Z$')
 
@@ -335,6 +369,9 @@ class ApiReferenceSamplesTest(base.NovaTestCase):
                                 - base).total_seconds())
                 return lock.isoformat(SAMPLE_TIME + datetime.timedelta(
                     seconds=offset))
+            for ticket in re.findall(self.UUID, value):
+                if ticket != self.server['id']:
+                    value = value.replace(ticket, self.TICKET)
             return self.ORIGIN.sub(self.HOST, value.replace(
                 self.server['id'], self.SERVER))
         return value
@@ -393,6 +430,14 @@ class ApiReferenceSamplesTest(base.NovaTestCase):
                           'reason': 'rack move', 'seconds': 3600}})
         self.exchange('hold-delete', self.api, 'DELETE',
                       url + '/holds/etl', status=204)
+        self.manager.admit_move(manager.Target(
+            self.server['id'], self.server['tenant_id']),
+            kind='live-migration', request_id='req-sample')
+        self.exchange('tickets-list', self.admin_api, 'GET',
+                      '/os-miglock/tickets')
+        self.exchange('action-end-move', self.admin_api, 'POST',
+                      url + '/action', {'end_move': {
+                          'outcome': 'closed-by-operator'}})
         since = lock.isoformat(self.store.now() - datetime.timedelta(
             seconds=3600))
         self.exchange('usage-show', self.api, 'GET',
