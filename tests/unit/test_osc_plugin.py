@@ -88,6 +88,7 @@ def test_the_plugin_needs_nothing_of_the_server_side():
     """
     code = ('import sys\n'
             'import nova_miglock.osc.plugin, nova_miglock.osc.v1.locks\n'
+            'import nova_miglock.osc.v1.operations\n'
             'print(" ".join(sorted(sys.modules)))\n')
     loaded = set(subprocess.run([sys.executable, '-c', code], check=True,
                                 capture_output=True, text=True,
@@ -95,6 +96,7 @@ def test_the_plugin_needs_nothing_of_the_server_side():
     ours = {m for m in loaded if m.startswith('nova_miglock')}
     assert ours == {'nova_miglock', 'nova_miglock.osc',
                     'nova_miglock.osc.client', 'nova_miglock.osc.plugin',
-                    'nova_miglock.osc.v1', 'nova_miglock.osc.v1.locks'}
+                    'nova_miglock.osc.v1', 'nova_miglock.osc.v1.locks',
+                    'nova_miglock.osc.v1.operations'}
     assert not loaded & {'nova', 'sqlalchemy', 'oslo_messaging',
                          'oslo_versionedobjects', 'oslo_policy'}

@@ -9,7 +9,7 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""``openstack server migration lock ...``: one class per command.
+"""``openstack server migration lock show|hold|release|list|break|exempt``.
 
 Thin cliff commands: each parses its arguments, makes one call of
 :class:`nova_miglock.osc.client.Client` and hands the answer to cliff,
@@ -18,11 +18,8 @@ allowed is the API's business (oslo.policy on the server), not the
 client's.
 """
 
-import argparse
-
 from osc_lib.cli import format_columns
 from osc_lib.command import command
-from osc_lib import exceptions
 
 # Shown fields of a server's lock: (column, key in the API's answer).
 STATE_FIELDS = (
@@ -56,26 +53,6 @@ LIST_FIELDS = (
     ('Static Locks', 'static_locks'),
     ('Locked Since', 'locked_since'),
 )
-USAGE_FIELDS = (
-    ('Server ID', 'instance_uuid'),
-    ('Project ID', 'project_id'),
-    ('Lock Seconds', 'lock_seconds'),
-    ('Holds', 'hold_count'),
-)
-TICKET_FIELDS = (
-    ('Server ID', 'instance_uuid'),
-    ('Ticket ID', 'ticket_id'),
-    ('Kind', 'kind'),
-    ('Admitted At', 'admitted_at'),
-    ('Deadline', 'deadline'),
-    ('Closed At', 'closed_at'),
-    ('Outcome', 'outcome'),
-)
-QUOTA_FIELDS = (
-    ('Project ID', 'project_id'),
-    ('Locked Instances', 'locked_instances'),
-    ('Lock Seconds Per Day', 'lock_seconds_per_day'),
-)
 BROKEN_FIELDS = (
     ('Holder', 'holder'),
     ('Source', 'source'),
@@ -91,7 +68,7 @@ _FORMATTERS = {
 }
 
 
-def _row(item, fields):
+def row(item, fields):
     """Values of ``item`` in ``fields`` order.
 
     Structures stay structured for json and yaml and read as text in a
@@ -106,41 +83,30 @@ def _row(item, fields):
     return tuple(values)
 
 
-def _columns(fields):
+def columns(fields):
     return tuple(column for column, _key in fields)
 
 
-def _positive(text):
+def positive(text):
     value = int(text)
     if value < 1:
         raise ValueError(text)
     return value
 
 
-def _not_negative(text):
+def not_negative(text):
     value = int(text)
     if value < 0:
         raise ValueError(text)
     return value
 
 
-def _limit(text):
-    """A quota limit: -1 (unlimited) or more, or "default"."""
-    if text == 'default':
-        return None
-    value = int(text)
-    if value < -1:
-        raise ValueError(text)
-    return value
-
-
 # argparse names the type in its error: "invalid positive integer value".
-_positive.__name__ = 'positive integer'
-_not_negative.__name__ = 'non-negative integer'
-_limit.__name__ = 'limit (-1, 0 or more, or "default")'
+positive.__name__ = 'positive integer'
+not_negative.__name__ = 'non-negative integer'
 
 
-class _ServerCommand(command.Command):
+class ServerCommand(command.Command):
     """What every command about one server shares."""
 
     def get_parser(self, prog_name):
@@ -154,16 +120,16 @@ class _ServerCommand(command.Command):
         return client, client.find_server(parsed_args.server)
 
 
-class ShowMigrationLock(_ServerCommand, command.ShowOne):
+class ShowMigrationLock(ServerCommand, command.ShowOne):
     """Show whether a server may be moved, and what holds it."""
 
     def take_action(self, parsed_args):
         client, server_id = self.client_and_server(parsed_args)
         state = client.show(server_id)
-        return _columns(STATE_FIELDS), _row(state, STATE_FIELDS)
+        return columns(STATE_FIELDS), row(state, STATE_FIELDS)
 
 
-class HoldMigrationLock(_ServerCommand, command.ShowOne):
+class HoldMigrationLock(ServerCommand, command.ShowOne):
     """Take or renew a hold: the server is not moved until it ends."""
 
     def get_parser(self, prog_name):
@@ -173,14 +139,14 @@ class HoldMigrationLock(_ServerCommand, command.ShowOne):
             help='Name of the hold (1 to 64 letters, digits and "_.:@-"); '
                  'holding again with the same name renews it')
         parser.add_argument(
-            '--lease-seconds', metavar='<seconds>', type=_positive,
+            '--lease-seconds', metavar='<seconds>', type=positive,
             help='How long the hold lasts unless renewed (default: the '
                  "cloud's [miglock]/default_lease)")
         parser.add_argument(
             '--reason', metavar='<reason>',
             help='Why the server must not move (shown to operators)')
         parser.add_argument(
-            '--wait', metavar='<seconds>', type=_not_negative,
+            '--wait', metavar='<seconds>', type=not_negative,
             help='Wait this long for a migration in progress to end '
                  'instead of failing at once')
         return parser
@@ -190,10 +156,10 @@ class HoldMigrationLock(_ServerCommand, command.ShowOne):
         hold = client.hold(server_id, parsed_args.holder,
                            lease_seconds=parsed_args.lease_seconds,
                            reason=parsed_args.reason, wait=parsed_args.wait)
-        return _columns(HOLD_FIELDS), _row(hold, HOLD_FIELDS)
+        return columns(HOLD_FIELDS), row(hold, HOLD_FIELDS)
 
 
-class ReleaseMigrationLock(_ServerCommand):
+class ReleaseMigrationLock(ServerCommand):
     """Release a hold; releasing a hold that has ended is not an error."""
 
     def get_parser(self, prog_name):
@@ -212,11 +178,11 @@ class ListMigrationLocks(command.Lister):
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        _add_scope(parser)
+        add_scope(parser)
         parser.add_argument('--include-unlocked', action='store_true',
                             help='Also servers the lock store knows that '
                                  'are not locked now')
-        parser.add_argument('--limit', metavar='<count>', type=_positive,
+        parser.add_argument('--limit', metavar='<count>', type=positive,
                             help='At most this many servers (the API '
                                  'answers 1000 at most)')
         return parser
@@ -229,10 +195,10 @@ class ListMigrationLocks(command.Lister):
                             limit=parsed_args.limit)
         for item in locks:
             item['holders'] = [h['holder'] for h in item['holds']]
-        return _columns(LIST_FIELDS), [_row(i, LIST_FIELDS) for i in locks]
+        return columns(LIST_FIELDS), [row(i, LIST_FIELDS) for i in locks]
 
 
-def _add_scope(parser):
+def add_scope(parser):
     scope = parser.add_mutually_exclusive_group()
     scope.add_argument('--project', metavar='<project-id>',
                        help='Servers of this project (admin only for '
@@ -241,109 +207,7 @@ def _add_scope(parser):
                        help='Servers of every project (admin only)')
 
 
-class MigrationLockUsage(command.Lister):
-    """Show lock-seconds per server, as billed (your project's by default)."""
-
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        _add_scope(parser)
-        parser.add_argument('--since', metavar='<time>',
-                            help='Start, UTC, ISO 8601 (default: today '
-                                 '00:00)')
-        parser.add_argument('--until', metavar='<time>',
-                            help='End, UTC, ISO 8601 (default: now)')
-        return parser
-
-    def take_action(self, parsed_args):
-        usage = self.app.client_manager.miglock.usage(
-            project_id=parsed_args.project,
-            all_projects=parsed_args.all_projects, since=parsed_args.since,
-            until=parsed_args.until)
-        rows = [dict(u, hold_count=u['holds']) for u in usage['instances']]
-        return _columns(USAGE_FIELDS), [_row(u, USAGE_FIELDS) for u in rows]
-
-
-class ListMigrationTickets(command.Lister):
-    """List admitted moves that have not ended (admin)."""
-
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        parser.add_argument('--overdue', action='store_true',
-                            help='Only moves past their deadline')
-        return parser
-
-    def take_action(self, parsed_args):
-        found = self.app.client_manager.miglock.tickets(
-            overdue=parsed_args.overdue)
-        return _columns(TICKET_FIELDS[:-2]), [_row(t, TICKET_FIELDS[:-2])
-                                              for t in found]
-
-
-class CloseMigrationTicket(_ServerCommand, command.ShowOne):
-    """End a server's move whose end Nova never reported (admin)."""
-
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        parser.add_argument('--outcome', metavar='<outcome>',
-                            help='Recorded outcome (default '
-                                 'closed-by-operator)')
-        return parser
-
-    def take_action(self, parsed_args):
-        client, server_id = self.client_and_server(parsed_args)
-        ended = client.end_move(server_id, outcome=parsed_args.outcome)
-        if ended is None:
-            raise exceptions.CommandError(
-                'Server %s has no move in progress.' % parsed_args.server)
-        ended['instance_uuid'] = server_id
-        return _columns(TICKET_FIELDS), _row(ended, TICKET_FIELDS)
-
-
-class ShowMigrationLockQuota(command.ShowOne):
-    """Show a project's lock quota (-1: unlimited)."""
-
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        parser.add_argument('project', metavar='<project-id>',
-                            help='Project ID')
-        return parser
-
-    def take_action(self, parsed_args):
-        quota = self.app.client_manager.miglock.quota_show(
-            parsed_args.project)
-        return _columns(QUOTA_FIELDS), _row(quota, QUOTA_FIELDS)
-
-
-class SetMigrationLockQuota(command.ShowOne):
-    """Override a project's lock quota (admin)."""
-
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        parser.add_argument('project', metavar='<project-id>',
-                            help='Project ID')
-        for name, text in (('locked-instances', 'servers locked at once'),
-                           ('lock-seconds-per-day',
-                            'lock-seconds per UTC day')):
-            parser.add_argument(
-                '--' + name, metavar='<limit>', type=_limit,
-                default=argparse.SUPPRESS,
-                help='%s (-1: unlimited; "default": the configured '
-                     'default)' % text.capitalize())
-        return parser
-
-    def take_action(self, parsed_args):
-        limits = {name: getattr(parsed_args, name)
-                  for name in ('locked_instances', 'lock_seconds_per_day')
-                  if hasattr(parsed_args, name)}
-        if not limits:
-            raise exceptions.CommandError(
-                'give --locked-instances and/or --lock-seconds-per-day')
-        quota = self.app.client_manager.miglock.quota_set(
-            parsed_args.project, **limits)
-        return _columns(QUOTA_FIELDS), _row(quota, QUOTA_FIELDS)
-
-
-class BreakMigrationLock(_ServerCommand, command.Lister):
+class BreakMigrationLock(ServerCommand, command.Lister):
     """End a server's holds, whoever holds them (admin; audited)."""
 
     def get_parser(self, prog_name):
@@ -359,11 +223,11 @@ class BreakMigrationLock(_ServerCommand, command.Lister):
         client, server_id = self.client_and_server(parsed_args)
         broken = client.break_holds(server_id, parsed_args.reason,
                                     holder=parsed_args.holder)
-        return _columns(BROKEN_FIELDS), [_row(h, BROKEN_FIELDS)
-                                         for h in broken]
+        return columns(BROKEN_FIELDS), [row(h, BROKEN_FIELDS)
+                                        for h in broken]
 
 
-class ExemptMigrationLock(_ServerCommand, command.ShowOne):
+class ExemptMigrationLock(ServerCommand, command.ShowOne):
     """Let moves ignore a server's static locks for a while (admin)."""
 
     def get_parser(self, prog_name):
@@ -371,7 +235,7 @@ class ExemptMigrationLock(_ServerCommand, command.ShowOne):
         parser.add_argument('--reason', metavar='<reason>', required=True,
                             help='Why (recorded in the audit ledger)')
         parser.add_argument('--seconds', metavar='<seconds>',
-                            type=_not_negative,
+                            type=not_negative,
                             help='How long (default 3600; 0 ends an '
                                  'exemption)')
         return parser
@@ -380,4 +244,4 @@ class ExemptMigrationLock(_ServerCommand, command.ShowOne):
         client, server_id = self.client_and_server(parsed_args)
         state = client.exempt(server_id, parsed_args.reason,
                               seconds=parsed_args.seconds)
-        return _columns(STATE_FIELDS), _row(state, STATE_FIELDS)
+        return columns(STATE_FIELDS), row(state, STATE_FIELDS)
