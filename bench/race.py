@@ -29,10 +29,10 @@ sys.path.insert(0, ROOT)
 
 from nova_miglock.store.sql import driver  # noqa: E402
 from nova_miglock.store.sql import migration  # noqa: E402
-from tests import databases  # noqa: E402
-from tests import fixtures  # noqa: E402
-from tests.functional.store import consistency  # noqa: E402
-from tests.functional.store import test_concurrency  # noqa: E402
+from nova_miglock.testing import consistency  # noqa: E402
+from nova_miglock.testing import databases  # noqa: E402
+from nova_miglock.testing import fixtures  # noqa: E402
+from nova_miglock.testing import workload  # noqa: E402
 
 
 def main():
@@ -41,7 +41,11 @@ def main():
     parser.add_argument('--workers', type=int, default=8)
     parser.add_argument('--instances', type=int, default=4)
     parser.add_argument('--engines', default=','.join(databases.ENGINES))
+    parser.add_argument('--smoke', action='store_true',
+                        help='1 s, 2 workers, SQLite: a check that it runs')
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.workers, args.engines = 1, 2, 'sqlite'
     failed = False
     for name in args.engines.split(','):
         db = databases.Database(name, tempfile.mkdtemp())
@@ -49,7 +53,7 @@ def main():
             store = driver.SQLLockStore(fixtures.make_conf(),
                                         connection=db.url)
             migration.sync(store)
-            observations, counts = test_concurrency.run_race(
+            observations, counts = workload.run_race(
                 db.url, tempfile.mkdtemp(), seconds=args.seconds,
                 workers=args.workers, instances=args.instances)
             overlaps = consistency.check_intervals(observations)

@@ -21,7 +21,8 @@ import datetime
 
 from nova_miglock import lock
 
-_HOLD_EVENTS = (lock.EVENT_ACQUIRE, lock.EVENT_RENEW) + lock.HOLD_END_EVENTS
+# The ledger events usage reads.
+HOLD_EVENTS = (lock.EVENT_ACQUIRE, lock.EVENT_RENEW) + lock.HOLD_END_EVENTS
 
 
 @dataclasses.dataclass
@@ -47,7 +48,7 @@ def hold_lives(rows, now):
     """``{(instance, holder, acquired_at): _Life}`` from ledger rows."""
     lives = {}
     for row in rows:
-        if row['event'] not in _HOLD_EVENTS or row['holder'] is None:
+        if row['event'] not in HOLD_EVENTS or row['holder'] is None:
             continue
         key = (row['instance_uuid'], row['holder'], row['acquired_at'])
         life = lives.get(key)
@@ -111,7 +112,7 @@ def report(store, *, project_id=None, since, until, lookback_seconds):
     within ``lookback_seconds`` of it; ``max_hold`` + ``max_lease`` covers
     every hold the configuration allows.
     """
-    rows = store.ledger(
+    rows = store.hold_events(
         project_id=project_id,
         since=since - datetime.timedelta(seconds=lookback_seconds),
         until=until)

@@ -118,7 +118,7 @@ class NovaEndpoint:
                      {'kind': ticket.kind, 'instance': instance_uuid,
                       'outcome': outcome})
         if event_type == 'instance.delete.end':
-            self._manager.store.end_holds(
+            self._manager.end_holds(
                 instance_uuid, event=lock.EVENT_RELEASE,
                 reason='instance deleted', actor='nova')
 

@@ -20,6 +20,8 @@ import dataclasses
 import datetime
 import re
 
+from nova_miglock.decisions import locks as lock_rules
+
 SOURCE_GUEST = 'guest'
 SOURCE_TENANT = 'tenant'
 SOURCE_OPERATOR = 'operator'
@@ -39,6 +41,8 @@ EVENT_EVACUATED = 'evacuated'
 EVENT_MOVE_REFUSED = 'move_refused'
 EVENT_MOVE_ADMITTED = 'move_admitted'
 EVENT_MOVE_ENDED = 'move_ended'
+# Not in the ledger: an open move's deadline pushed back (notified only).
+EVENT_MOVE_EXTENDED = 'move_extended'
 EVENT_EXEMPT = 'exempt'
 HOLD_END_EVENTS = (EVENT_RELEASE, EVENT_EXPIRE, EVENT_BREAK, EVENT_EVACUATED)
 
@@ -301,13 +305,13 @@ class LockState:
     @property
     def static_exempt(self):
         """An operator exempted the instance from its static locks."""
-        return (self.static_exempt_until is not None and
-                self.now is not None and self.static_exempt_until > self.now)
+        return lock_rules.exempt(self.static_exempt_until, self.now)
 
     @property
     def static_locking(self):
         """The static locks that count now (none while exempt)."""
-        return () if self.static_exempt else self.static_locks
+        return lock_rules.static_locking(self.static_locks,
+                                         self.static_exempt_until, self.now)
 
     @property
     def locked(self):
@@ -350,8 +354,7 @@ class LockState:
 
     def lock_reasons(self):
         """What locks the instance, one phrase per lock."""
-        return ([s.describe() for s in self.static_locking] +
-                ['hold by ' + h.describe() for h in self.holds])
+        return lock_rules.reasons(self.static_locking, self.holds)
 
     def describe(self):
         """One sentence naming what locks the instance, for refusals."""

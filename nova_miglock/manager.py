@@ -20,6 +20,7 @@ import dataclasses
 
 from oslo_log import log as logging
 
+from nova_miglock import accounting
 from nova_miglock import lock
 from nova_miglock import notifications
 from nova_miglock import policy
@@ -205,6 +206,25 @@ class LockManager:
                                         actor=actor, reason=outcome)
         return ticket
 
+    def extend_move(self, instance_uuid, ticket_id, *, seconds=None,
+                    actor=None):
+        """Push an open ticket's deadline back, while Nova says it runs.
+
+        ``seconds`` defaults to ``[miglock]/ticket_deadline``. Returns
+        whether the ticket was still open (and so extended); an extension
+        is notified as ``miglock.move.extended``.
+        """
+        if seconds is None:
+            seconds = self._conf.miglock.ticket_deadline
+        if not self.store.extend_ticket(instance_uuid, ticket_id, seconds):
+            return False
+        state = self.store.get_state(instance_uuid)
+        self._notifier.move_changed(
+            lock.EVENT_MOVE_EXTENDED, state,
+            state.ticket.kind if state.ticket else 'unknown',
+            ticket=state.ticket, actor=actor)
+        return True
+
     # -- operator and housekeeping -----------------------------------------
 
     def break_locks(self, instance_uuid, *, reason, actor, holder=None):
@@ -215,12 +235,21 @@ class LockManager:
             raise lock.InvalidRequest('a break must say why (reason)')
         if holder is not None:
             lock.validate_holder(holder)
+        return self.end_holds(instance_uuid, event=lock.EVENT_BREAK,
+                              reason=reason, actor=actor, holder=holder)
+
+    def end_holds(self, instance_uuid, *, event, reason, actor, holder=None):
+        """End every hold (or one holder's) now, each notified.
+
+        Used by ``break_locks`` and by the listener when Nova deletes an
+        instance (``release``, "instance deleted"): whoever ends a hold,
+        its watchers hear of it the same way.
+        """
         ended, state = self.store.end_holds(
-            instance_uuid, event=lock.EVENT_BREAK, reason=reason,
-            actor=actor, holder=holder)
+            instance_uuid, event=event, reason=reason, actor=actor,
+            holder=holder)
         for hold in ended:
-            self._notifier.hold_changed(lock.EVENT_BREAK, hold, state,
-                                        actor=actor)
+            self._notifier.hold_changed(event, hold, state, actor=actor)
         return ended
 
     def exempt_static(self, instance_uuid, *, seconds, reason, actor):
@@ -239,6 +268,57 @@ class LockManager:
             actor=actor)
         self._notifier.static_changed(state)
         return state
+
+    def purge_ledger(self, before):
+        """Delete ledger events and closed tickets older than ``before``.
+
+        ``before`` must be in the past by the store's clock: usage before
+        it is no longer reported, so the present is never purged.
+        """
+        if before >= self.store.now():
+            raise lock.InvalidRequest('--before must be in the past')
+        return self.store.purge(before)
+
+    def get_quota(self, project_id):
+        return self.store.get_quota(project_id)
+
+    def set_quota(self, project_id, **limits):
+        """Override a project's limits (None restores the default)."""
+        return self.store.set_quota(project_id, **limits)
+
+    # -- reads for operators -----------------------------------------------
+
+    def now(self):
+        """The store's clock, which every lock decision uses."""
+        return self.store.now()
+
+    def list_states(self, *, project_id=None, locked_only=True, limit=None,
+                    host=None):
+        return self.store.list_states(project_id=project_id,
+                                      locked_only=locked_only, limit=limit,
+                                      host=host)
+
+    def history(self, instance_uuid, *, events):
+        """An instance's state and its last ``events`` ledger events."""
+        lock.validate_instance_uuid(instance_uuid)
+        state = self.store.get_state(instance_uuid)
+        if not events:
+            return state, []
+        return state, self.store.ledger(instance_uuid=instance_uuid,
+                                        last=events)
+
+    def list_tickets(self, *, overdue=False, limit=None):
+        """Open tickets: all, or only those past their deadline."""
+        if overdue:
+            return self.store.overdue_tickets(limit=limit)
+        return self.store.open_tickets(limit=limit)
+
+    def usage(self, *, project_id=None, since, until):
+        """Per-instance lock-seconds between ``since`` and ``until``."""
+        return accounting.report(
+            self.store, project_id=project_id, since=since, until=until,
+            lookback_seconds=(self._conf.miglock.max_hold +
+                              self._conf.miglock.max_lease))
 
     def reap(self, limit=1000):
         """Record expired holds and notify about each."""

@@ -29,6 +29,7 @@ miglock.hold.evacuated    evacuation ended a hold (priority WARN)
 miglock.move.refused      a move was refused because the instance is locked
 miglock.move.admitted     a move was admitted (migration ticket opened)
 miglock.move.ended        a move ended (ticket closed)
+miglock.move.extended     an open move's deadline was pushed back
 miglock.lock.static       the static locks of an instance changed
 ========================  ===================================================
 """
@@ -119,7 +120,8 @@ class Notifier:
                      reason=None):
         name = {lock.EVENT_MOVE_REFUSED: 'refused',
                 lock.EVENT_MOVE_ADMITTED: 'admitted',
-                lock.EVENT_MOVE_ENDED: 'ended'}[event]
+                lock.EVENT_MOVE_ENDED: 'ended',
+                lock.EVENT_MOVE_EXTENDED: 'extended'}[event]
         self._emit('miglock.move.%s' % name, move_payload, state, kind,
                    ticket, actor, reason)
 

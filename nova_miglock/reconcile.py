@@ -160,9 +160,9 @@ class TicketReconciler:
                              'instance': ticket.instance_uuid, 'error': exc})
                 continue
             if over is None:
-                self._manager.store.extend_ticket(
+                self._manager.extend_move(
                     ticket.instance_uuid, ticket.ticket_id,
-                    self._manager.conf.miglock.ticket_deadline)
+                    actor='nova-miglock-listener')
                 continue
             outcome, host = over
             LOG.info('Closing overdue ticket %(ticket)s of %(instance)s: '

@@ -137,7 +137,7 @@ class Checks(upgradecheck.UpgradeCommands):
                           % (path, fix))
         with open(path) as stream:
             installed = stream.read()
-        if installed != hook.script(self._conf.miglock_hook.clock_skew):
+        if installed != hook.script(**hook.options(self._conf)):
             return Result(Code.WARNING, '%s is from another version or '
                           'configuration: run "%s" again.' % (path, fix))
         return Result(Code.SUCCESS, '%s is current.' % path)

@@ -34,13 +34,13 @@ sys.path.insert(0, ROOT)
 os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
 warnings.simplefilter('ignore')
 
-import tests.conftest  # noqa: E402,F401,H306  (Nova's threading first)
+import nova_miglock.testing.nova  # noqa: E402,F401,H306  (Nova threads first)
 
 import novaclient  # noqa: E402
 from novaclient import exceptions as nova_exceptions  # noqa: E402
 
-from tests.functional.nova import base  # noqa: E402
-from tests.functional.nova import clients  # noqa: E402
+from nova_miglock.testing.nova import base  # noqa: E402
+from nova_miglock.testing.nova import clients  # noqa: E402
 
 DEMO = os.path.join(ROOT, '.demo')
 AGENT = os.path.join(ROOT, 'nova_miglock', 'agent', 'miglock.py')

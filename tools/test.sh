@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything and run the whole test suite: style checks, unit tests,
-# and functional tests against real Nova, SQLite, MariaDB, PostgreSQL,
-# RabbitMQ and libvirt.
+# functional tests against real Nova, SQLite, MariaDB, PostgreSQL, RabbitMQ
+# and libvirt, then the demo and a smoke run of every benchmark.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -14,4 +14,6 @@ echo "== style"
 .venv/bin/bashate -i E005,E006 tools/*.sh .ci/run devstack/plugin.sh \
     devstack/settings
 echo "== tests"
-.venv/bin/python -m pytest -n "${MIGLOCK_TEST_WORKERS:-auto}" "$@" tests
+.venv/bin/python -m pytest -n "${MIGLOCK_TEST_WORKERS:-auto}" --dist loadgroup "$@" tests
+echo "== demo and benchmark smoke runs"
+tools/smoke.sh

@@ -34,7 +34,7 @@ from nova_miglock.api import base
 from nova_miglock.api import dispatch
 from nova_miglock.api import instances
 from nova_miglock import conf as miglock_conf
-from nova_miglock import leases
+from nova_miglock import decisions
 from nova_miglock import lock
 
 LOG = logging.getLogger(__name__)
@@ -149,9 +149,10 @@ class MigrationLockGate(base.LockFilter):
                    % (VERBS[action], state.instance_uuid,
                       '; '.join(state.lock_reasons())))
         headers = {}
-        if state.holds and not state.static_locks:
-            headers['Retry-After'] = leases.retry_after(
-                state.now, state.lease_expires_at)
+        # Waiting helps only when holds alone lock the instance.
+        decision = decisions.decide_move(state, action, state.now)
+        if not decision.admitted and decision.retry_after is not None:
+            headers['Retry-After'] = decision.retry_after
         return webob.exc.HTTPConflict(explanation=message, headers=headers)
 
     def _store_down(self, exc, action, instance):

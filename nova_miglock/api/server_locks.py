@@ -161,7 +161,7 @@ class MigrationLockServers(base.LockFilter):
     def index(self, req, context, version):
         query = _query(req, schemas.list_query)
         project = _project(context, query, policies.LIST)
-        states = self._manager.store.list_states(
+        states = self._manager.list_states(
             project_id=project,
             locked_only=query.get('include_unlocked') not in _TRUE,
             limit=min(int(query.get('limit', MAX_LIST)), MAX_LIST))
@@ -171,18 +171,14 @@ class MigrationLockServers(base.LockFilter):
         query = _query(req, schemas.tickets_query)
         policy.authorize(context, policies.TICKETS, {})
         limit = min(int(query.get('limit', MAX_LIST)), MAX_LIST)
-        store = self._manager.store
-        if query.get('overdue') in _TRUE:
-            found = store.overdue_tickets(limit=limit)
-        else:
-            found = [s.ticket for s in store.list_states(limit=limit)
-                     if s.ticket is not None]
+        found = self._manager.list_tickets(
+            overdue=query.get('overdue') in _TRUE, limit=limit)
         return self._reply(200, views.tickets(found, version))
 
     def usage(self, req, context, version):
         query = _query(req, schemas.usage_query)
         project = _project(context, query, policies.USAGE)
-        now = self._manager.store.now()
+        now = self._manager.now()
         since = _timestamp(query.get('since')) or datetime.datetime.combine(
             now.date(), datetime.time())
         until = _timestamp(query.get('until')) or now
@@ -190,10 +186,8 @@ class MigrationLockServers(base.LockFilter):
             raise lock.InvalidRequest(
                 'until must be after since, by at most %d days'
                 % MAX_USAGE_RANGE.days)
-        conf = self._manager.conf.miglock
-        usages = accounting.report(
-            self._manager.store, project_id=project, since=since,
-            until=until, lookback_seconds=conf.max_hold + conf.max_lease)
+        usages = self._manager.usage(project_id=project, since=since,
+                                     until=until)
         return self._reply(200, views.usage(
             usages, accounting.per_project(usages), since, until, version))
 
@@ -201,13 +195,13 @@ class MigrationLockServers(base.LockFilter):
         policy.authorize(context, policies.QUOTA_SHOW,
                          {'project_id': project})
         return self._reply(200, views.quota(
-            project, self._manager.store.get_quota(project), version))
+            project, self._manager.get_quota(project), version))
 
     @validation.schema(schemas.quota_update)
     def quota_update(self, context, version, project, *, body):
         policy.authorize(context, policies.QUOTA_UPDATE,
                          {'project_id': project})
-        limits = self._manager.store.set_quota(project, **body['quota'])
+        limits = self._manager.set_quota(project, **body['quota'])
         LOG.info('Lock quota of project %(project)s set to %(limits)s by '
                  '%(actor)s', {'project': project, 'limits': limits,
                                'actor': _actor(context)})

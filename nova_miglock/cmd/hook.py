@@ -11,8 +11,11 @@
 # under the License.
 """nova-miglock-libvirt-hook: the libvirt hook, run by hand or by libvirt.
 
-``nova-miglock-manage hook install`` installs a faster wrapper (no site
-packages scan) that calls the same code.
+``nova-miglock-manage hook install`` installs a sh dispatcher that calls
+the same code without a site-packages scan, and passes it the options it
+was installed with; run by hand, it takes the defaults, or the
+``MIGLOCK_HOOK_REPLICA``, ``MIGLOCK_HOOK_MAX_AGE`` and
+``MIGLOCK_HOOK_CLOCK_SKEW`` environment variables.
 """
 
 import sys

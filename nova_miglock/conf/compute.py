@@ -46,7 +46,13 @@ notification that was lost is repaired at the next resync.
     cfg.IntOpt('reconnect_interval',
                default=5,
                min=1,
-               help='Seconds between attempts to reconnect to libvirtd.'),
+               deprecated_for_removal=True,
+               deprecated_reason=(
+                   'Never read: the host agent reconnects to libvirtd when '
+                   'it next needs the connection (each resync and each '
+                   'arriving domain), and keepalive_interval and '
+                   'keepalive_count decide when a connection is lost.'),
+               help='Not used; see the deprecation reason.'),
     cfg.IntOpt('keepalive_interval',
                default=5,
                min=1,

@@ -61,6 +61,30 @@ SQLite ``synchronous`` pragma for the embedded store.
 Seconds a writer waits for another writer of an SQLite store before giving
 up with "store unavailable".
 """),
+    cfg.IntOpt('lock_timeout',
+               default=5,
+               min=1,
+               help="""
+Seconds a statement on MariaDB/MySQL or PostgreSQL waits for a row or table
+lock held by another session before the operation fails with "store
+unavailable" (HTTP 503 with Retry-After at the APIs). Sets
+``innodb_lock_wait_timeout`` and ``lock_wait_timeout`` on MariaDB/MySQL and
+``lock_timeout`` on PostgreSQL for the store's own sessions only.
+
+Related options:
+
+* ``[miglock_store]/busy_timeout``: the same bound for SQLite.
+* ``[miglock_store]/statement_timeout``
+"""),
+    cfg.IntOpt('statement_timeout',
+               default=10,
+               min=1,
+               help="""
+Seconds any one statement of the store may run on MariaDB or PostgreSQL
+before the server cancels it and the operation fails with "store
+unavailable". Sets ``max_statement_time`` on MariaDB (ignored by MySQL) and
+``statement_timeout`` on PostgreSQL for the store's own sessions only.
+"""),
     cfg.IntOpt('max_pool_size',
                default=5,
                min=1,

@@ -9,8 +9,9 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Hypervisor side of nova-miglock: domain metadata, host agent, hook.
+"""Hypervisor side of nova-miglock: lock replica, host agent, hook.
 
 NOTE: keep this module free of imports; the libvirt hook imports
-``domain_xml`` and ``hook`` from here on every call and must start fast.
+``replica`` and ``hook`` from here on every judged call and must start
+fast.
 """

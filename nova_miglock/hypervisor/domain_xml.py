@@ -9,11 +9,11 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""The migration lock as it travels with a libvirt domain.
+"""The migration lock as the operator sees it in a libvirt domain.
 
 The host agent writes one element into the domain XML's ``<metadata>``,
-in this project's namespace; libvirt carries it along with a migration, so
-the destination's hook can decide alone, without network I/O::
+in this project's namespace, so ``virsh dumpxml`` shows why a domain will
+not move::
 
     <miglock:lock xmlns:miglock="http://openstack.org/xmlns/nova-miglock/1.0"
         instance="UUID" state="locked" generation="7"
@@ -21,8 +21,11 @@ the destination's hook can decide alone, without network I/O::
         lease-expires="2026-11-26T10:05:00.000000Z" holders="db,etl"
         static="server tag miglock:static" exempt-until=""/>
 
-Standard library only, and only fast modules: the hook imports this on
-every libvirt operation.
+It is a mirror, not what decides: anyone with libvirt access can edit or
+remove it (``virsh metadata``, ``virsh migrate --xml``), so the hook
+decides by the domain's UUID against the host's lock replica
+(``replica``), and the agent rewrites any element that differs from the
+store.
 """
 
 import datetime
@@ -32,7 +35,6 @@ NAMESPACE = 'http://openstack.org/xmlns/nova-miglock/1.0'
 PREFIX = 'miglock'
 ELEMENT = 'lock'
 STATES = ('unlocked', 'locked', 'migrating')
-DEFAULT_CLOCK_SKEW = 5
 _EPOCH = datetime.datetime(1970, 1, 1)
 
 
@@ -55,6 +57,13 @@ class Lock:
         self.holders = tuple(holders)
         self.static = static
         self.exempt_until = exempt_until
+
+    def key(self):
+        """Everything the element says, to tell if it must be rewritten.
+
+        ``updated`` is left out: it changes on every read.
+        """
+        return tuple(getattr(self, name) for name in self.__slots__)
 
 
 def epoch(text):
@@ -81,16 +90,21 @@ def _escape(value):
             .replace('>', '&gt;').replace('"', '&quot;'))
 
 
+def static_text(static_locks):
+    """One line for the static locks of a ``LockPayload`` (dicts)."""
+    return '; '.join(
+        '%s %s%s' % (s['kind'], s['name'],
+                     '=%s' % s['value'] if s.get('value') else '')
+        for s in static_locks or ())
+
+
 def render(lock):
     """The element for ``lock``, a notification's ``LockPayload`` data.
 
     That is a dict with instance_uuid, state, generation, at,
     lease_expires_at, holders, static_locks and static_exempt_until.
     """
-    static = '; '.join(
-        '%s %s%s' % (s['kind'], s['name'],
-                     '=%s' % s['value'] if s.get('value') else '')
-        for s in lock.get('static_locks') or ())
+    static = static_text(lock.get('static_locks'))
     attrs = (('instance', lock['instance_uuid']),
              ('state', lock['state']),
              ('generation', lock['generation']),
@@ -113,9 +127,13 @@ def _lock_from(attributes):
     if state not in STATES:
         raise MalformedLock('unknown state %r' % state)
     holders = [h for h in attributes.get('holders', '').split(',') if h]
-    return Lock(instance, state, generation,
-                epoch(attributes.get('lease-expires')), holders,
-                attributes.get('static', ''),
+    lease_expires = epoch(attributes.get('lease-expires'))
+    static = attributes.get('static', '')
+    if holders and lease_expires is None:
+        raise MalformedLock('holders without lease-expires')
+    if state == 'locked' and not holders and not static:
+        raise MalformedLock('locked with no holder and no static lock')
+    return Lock(instance, state, generation, lease_expires, holders, static,
                 epoch(attributes.get('exempt-until')))
 
 
@@ -158,30 +176,3 @@ def parse_element(text):
     if not found or found[0][0] != ELEMENT:
         raise MalformedLock('not a lock element')
     return _lock_from(found[0][1])
-
-
-def decide(lock, now, clock_skew=DEFAULT_CLOCK_SKEW):
-    """``(allowed, why)`` for an incoming migration of a domain.
-
-    A lease counts as running until ``clock_skew`` seconds after its
-    recorded expiry, and an exemption as ended that much before, so a
-    destination clock that trails the store's never lets a locked domain
-    in.
-    """
-    if lock is None or lock.state == 'migrating':
-        return True, None
-    reasons = []
-    exempt = lock.exempt_until is not None and \
-        lock.exempt_until - clock_skew > now
-    if lock.static and not exempt:
-        reasons.append(lock.static)
-    if lock.holders and lock.lease_expires is not None and \
-            lock.lease_expires + clock_skew > now:
-        reasons.append('held by %s until %s' % (
-            ', '.join(lock.holders),
-            datetime.datetime.utcfromtimestamp(lock.lease_expires)
-            .strftime('%Y-%m-%dT%H:%M:%SZ')))
-    if not reasons:
-        return True, None
-    return False, 'instance %s is locked against migration: %s' % (
-        lock.instance, '; '.join(reasons))

@@ -16,7 +16,7 @@ import threading
 from oslo_log import log as logging
 
 from nova_miglock.hypervisor import sync
-from nova_miglock import listener
+from nova_miglock import periodic
 
 LOG = logging.getLogger(__name__)
 
@@ -41,7 +41,11 @@ class LockEndpoint:
 
 
 class _LibvirtEventLoop(threading.Thread):
-    """Runs libvirt's default event loop, for keepalive and close events."""
+    """Runs libvirt's default event loop: keepalive, close, domain events.
+
+    The loop cannot be interrupted; it is a daemon thread that ends with
+    the process.
+    """
 
     def __init__(self, libvirt_module):
         super().__init__(name='libvirt-events', daemon=True)
@@ -59,25 +63,42 @@ class HostAgentService:
         self._conf = conf
         self._writer = writer or sync.DomainWriter()
         self._writer.libvirt.virEventRegisterDefaultImpl()
-        self.agent = sync.HostAgent(conf, store, writer=self._writer)
+        self.agent = sync.HostAgent(conf, store, writer=self._writer,
+                                    events=True)
+        self._stopped = threading.Event()
         transport = transport or messaging.get_notification_transport(conf)
         self._listener = messaging.get_notification_listener(
             transport, [messaging.Target(topic=topic) for topic in
                         conf.miglock_notifications.topics],
             [LockEndpoint(self.agent)], executor='threading',
             pool='nova-miglock-compute-%s' % conf.miglock_compute.host)
-        self._resync = listener.Periodic(
-            'resync', conf.miglock_compute.resync_interval,
-            self.agent.resync)
+        self._tasks = periodic.PeriodicTasks([periodic.Task(
+            'resync', lambda: conf.miglock_compute.resync_interval,
+            self.agent.resync)], name='nova-miglock-compute-periodic')
 
     def start(self):
         _LibvirtEventLoop(self._writer.libvirt).start()
-        written = self.agent.resync()
-        LOG.info('Mirrored the locks of %d domain(s) at start', written)
+        sync.MirrorThread(self.agent, self._stopped).start()
+        # Listen first, so that no change made while the resync reads the
+        # store is missed (the replica keeps the newer of the two).
         self._listener.start()
-        self._resync.start()
+        written = self.agent.resync()
+        LOG.info('Lock replica of %(count)d instance(s) written; mirrored '
+                 'the locks of %(written)d domain(s) at start',
+                 {'count': len(self.agent.replica), 'written': written})
+        self._tasks.start()
+
+    def reload(self):
+        self._tasks.restart(timeout=1)
 
     def stop(self):
-        self._resync.stopped.set()
+        """Stop within about a second.
+
+        SIGTERM must not hang a host's shutdown. A resync still running is
+        left to finish in its daemon thread; the replica it would write is
+        as good as the last one.
+        """
+        self._stopped.set()
+        self._tasks.stop(timeout=0.5)
         self._listener.stop()
         self._listener.wait()

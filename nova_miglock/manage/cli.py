@@ -26,6 +26,7 @@ from nova_miglock import lock
 from nova_miglock.manage import commands
 from nova_miglock.manage import configure_command
 from nova_miglock.manage import files
+from nova_miglock import manager as lock_manager
 from nova_miglock import store as lock_store
 from nova_miglock import version
 
@@ -294,7 +295,8 @@ def main(argv=None):
     except lock.MigLockError as exc:
         return _fail(EXIT_FAILED, exc.message)
     try:
-        return args.func(store, args) or 0
+        return args.func(lock_manager.LockManager(conf, store=store),
+                         args) or 0
     except lock.InvalidRequest as exc:
         return _fail(EXIT_USAGE, exc.message)
     except lock.MigLockError as exc:

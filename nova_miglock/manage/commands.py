@@ -9,7 +9,13 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""The operator commands; each takes the store and the parsed arguments."""
+"""The operator commands; each takes a LockManager and the parsed arguments.
+
+Each command is a thin layer that formats what one LockManager call
+returns: every change goes through the manager (validated, recorded and
+notified the same way as from the REST API or the listener), and nothing
+here knows which store driver is behind it.
+"""
 
 import datetime
 import getpass
@@ -21,7 +27,6 @@ from nova_miglock.manage import guest
 from nova_miglock.manage import hook
 from nova_miglock.manage import output
 from nova_miglock import manager as lock_manager
-from nova_miglock.store.sql import migration
 
 CONF = miglock_conf.CONF
 
@@ -33,9 +38,9 @@ def operator_name():
         return 'operator'
 
 
-def db_sync(store, args):
-    before = migration.current(store)
-    after = migration.sync(store)
+def db_sync(manager, args):
+    before, _head = manager.store.schema_revisions()
+    after = manager.store.sync_schema()
     if args.format == 'json':
         output.emit_json({'before': before, 'after': after})
     elif before == after:
@@ -45,8 +50,8 @@ def db_sync(store, args):
               % (before or 'empty', after))
 
 
-def db_version(store, args):
-    current, head = migration.current(store), migration.head()
+def db_version(manager, args):
+    current, head = manager.store.schema_revisions()
     if args.format == 'json':
         output.emit_json({'current': current, 'head': head})
     else:
@@ -60,9 +65,9 @@ def _hold_rows(state):
             for h in state.holds]
 
 
-def lock_list(store, args):
-    states = store.list_states(project_id=args.project,
-                               locked_only=not args.all, limit=args.limit)
+def lock_list(manager, args):
+    states = manager.list_states(project_id=args.project,
+                                 locked_only=not args.all, limit=args.limit)
     if args.format == 'json':
         output.emit_json([s.to_dict() for s in states])
         return
@@ -77,10 +82,9 @@ def lock_list(store, args):
                        'Static locks', 'Lease ends'], rows)
 
 
-def lock_show(store, args):
+def lock_show(manager, args):
     lock.validate_instance_uuid(args.instance)
-    state = store.get_state(args.instance)
-    events = store.ledger(instance_uuid=args.instance)[-args.events:]
+    state, events = manager.history(args.instance, events=args.events)
     if args.format == 'json':
         output.emit_json(dict(state.to_dict(), recent_events=events))
         return
@@ -106,15 +110,14 @@ def lock_show(store, args):
           e['actor']] for e in events], title='Recent events:')
 
 
-def _operator_target(store, args):
+def _operator_target(manager, args):
     """The instance as the store knows it, for an operator's hold.
 
     This tool does not ask Nova: the project is the one the store has
     recorded (or ``--project``), and the flavor's ``miglock:max_lease`` is
     not known, so the configured limits apply.
     """
-    lock.validate_instance_uuid(args.instance)
-    state = store.get_state(args.instance)
+    state, _events = manager.history(args.instance, events=0)
     project = args.project or state.project_id
     if not project:
         raise lock.InvalidRequest(
@@ -129,9 +132,9 @@ def _operator_target(store, args):
                                static_locks=state.static_locks)
 
 
-def lock_hold(store, args):
-    grant = lock_manager.LockManager(CONF, store=store).acquire(
-        _operator_target(store, args), args.holder,
+def lock_hold(manager, args):
+    grant = manager.acquire(
+        _operator_target(manager, args), args.holder,
         source=lock.SOURCE_OPERATOR, lease_seconds=args.lease,
         reason=args.reason, actor=operator_name())
     if args.format == 'json':
@@ -142,9 +145,9 @@ def lock_hold(store, args):
         ', the lease cut by [miglock]/max_hold' if grant.capped else ''))
 
 
-def lock_release(store, args):
+def lock_release(manager, args):
     lock.validate_instance_uuid(args.instance)
-    released = lock_manager.LockManager(CONF, store=store).release(
+    released = manager.release(
         lock_manager.Target(instance_uuid=args.instance, project_id=None),
         args.holder, source=lock.SOURCE_OPERATOR, actor=operator_name())
     if args.format == 'json':
@@ -159,10 +162,10 @@ def lock_release(store, args):
               % (args.instance, args.holder))
 
 
-def lock_break(store, args):
+def lock_break(manager, args):
     if not lock.validate_reason(args.reason).strip():
         raise lock.InvalidRequest('--reason must say why the lock is broken')
-    ended = lock_manager.LockManager(CONF, store=store).break_locks(
+    ended = manager.break_locks(
         args.instance, reason=args.reason, actor=operator_name(),
         holder=args.holder)
     if args.format == 'json':
@@ -178,11 +181,11 @@ def lock_break(store, args):
                  ' by %s' % args.holder if args.holder else ''))
 
 
-def lock_exempt(store, args):
+def lock_exempt(manager, args):
     if not lock.validate_reason(args.reason).strip():
         raise lock.InvalidRequest('--reason must say why the instance is '
                                   'exempted')
-    state = lock_manager.LockManager(CONF, store=store).exempt_static(
+    state = manager.exempt_static(
         args.instance, seconds=args.seconds, reason=args.reason,
         actor=operator_name())
     if args.format == 'json':
@@ -199,15 +202,14 @@ def _day_start(now):
     return datetime.datetime.combine(now.date(), datetime.time())
 
 
-def usage(store, args):
-    now = store.now()
+def usage(manager, args):
+    now = manager.now()
     since = args.since or _day_start(now)
     until = args.until or now
     if until <= since:
         raise lock.InvalidRequest('--until must be after --since')
-    usages = accounting.report(
-        store, project_id=args.project, since=since, until=until,
-        lookback_seconds=CONF.miglock.max_hold + CONF.miglock.max_lease)
+    usages = manager.usage(project_id=args.project, since=since,
+                           until=until)
     totals = accounting.per_project(usages)
     if args.format == 'json':
         output.emit_json({'since': since, 'until': until,
@@ -223,8 +225,8 @@ def usage(store, args):
                       sorted(totals.items()), title='Per project:')
 
 
-def reap(store, args):
-    reaped = store.reap(limit=args.limit)
+def reap(manager, args):
+    reaped = manager.reap(limit=args.limit)
     if args.format == 'json':
         output.emit_json([dict(h.to_dict(), instance_uuid=h.instance_uuid)
                           for h, _state in reaped])
@@ -232,10 +234,8 @@ def reap(store, args):
         print('Recorded %d expired hold(s).' % len(reaped))
 
 
-def ledger_purge(store, args):
-    if args.before >= store.now():
-        raise lock.InvalidRequest('--before must be in the past')
-    counts = store.purge(args.before)
+def ledger_purge(manager, args):
+    counts = manager.purge_ledger(args.before)
     if args.format == 'json':
         output.emit_json(dict(counts, before=args.before))
     else:
@@ -245,15 +245,15 @@ def ledger_purge(store, args):
                   args.before)))
 
 
-def quota_show(store, args):
-    limits = store.get_quota(args.project)
+def quota_show(manager, args):
+    limits = manager.get_quota(args.project)
     if args.format == 'json':
         output.emit_json(dict(limits, project_id=args.project))
     else:
         output.emit_fields(sorted(limits.items()))
 
 
-def quota_set(store, args):
+def quota_set(manager, args):
     changes = {}
     for name in ('locked_instances', 'lock_seconds_per_day'):
         value = getattr(args, name)
@@ -262,16 +262,12 @@ def quota_set(store, args):
     if not changes:
         raise lock.InvalidRequest(
             'give --locked-instances and/or --lock-seconds-per-day')
-    store.set_quota(args.project, **changes)
-    quota_show(store, args)
+    manager.set_quota(args.project, **changes)
+    quota_show(manager, args)
 
 
-def ticket_list(store, args):
-    if args.overdue:
-        tickets = store.overdue_tickets(limit=args.limit)
-    else:
-        tickets = [s.ticket for s in store.list_states(limit=args.limit)
-                   if s.ticket is not None]
+def ticket_list(manager, args):
+    tickets = manager.list_tickets(overdue=args.overdue, limit=args.limit)
     if args.format == 'json':
         output.emit_json([dict(t.to_dict(), instance_uuid=t.instance_uuid)
                           for t in tickets])
@@ -283,10 +279,10 @@ def ticket_list(store, args):
                         lock.isoformat(t.deadline)] for t in tickets])
 
 
-def ticket_close(store, args):
+def ticket_close(manager, args):
     lock.validate_instance_uuid(args.instance)
-    ticket, _state = store.close_ticket(
-        args.instance, outcome=args.outcome, actor=operator_name())
+    ticket = manager.end_move(args.instance, outcome=args.outcome,
+                              actor=operator_name())
     if args.format == 'json':
         output.emit_json({'closed': ticket.to_dict() if ticket else None})
     elif ticket:
@@ -296,16 +292,16 @@ def ticket_close(store, args):
         print('Instance %s has no open migration ticket.' % args.instance)
 
 
-def guest_cloud_config(store, args):
+def guest_cloud_config(manager, args):
     print(guest.cloud_config(endpoint=args.endpoint), end='')
 
 
 def hook_install(store, args):
     hooks_dir = args.hooks_dir or CONF.miglock_hook.hooks_dir
     try:
-        paths = hook.install(hooks_dir, CONF.miglock_hook.clock_skew,
-                             drivers=args.drivers)
-    except OSError as exc:
+        paths = hook.install(hooks_dir, drivers=args.drivers,
+                             **hook.options(CONF))
+    except (OSError, ValueError) as exc:
         raise lock.MigLockError('cannot install the hook in %s: %s'
                                 % (hooks_dir, exc))
     for path in paths:

@@ -183,8 +183,28 @@ class LockStore(metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def ledger(self, *, instance_uuid=None, project_id=None, since=None,
-               until=None, limit=None):
-        """Ledger rows (dicts) in time order."""
+               until=None, limit=None, last=None):
+        """Ledger rows (dicts) in time order.
+
+        ``limit``: the oldest rows only; ``last``: the newest rows only
+        (still in time order).
+        """
+
+    def open_tickets(self, *, limit=100):
+        """Open tickets, nearest deadline first."""
+        return [s.ticket for s in self.list_states(limit=None)
+                if s.ticket is not None][:limit]
+
+    def hold_events(self, *, project_id=None, since=None, until=None):
+        """The ledger's hold events (no move events), for usage reports.
+
+        Rows are mappings with ``instance_uuid``, ``project_id``,
+        ``holder``, ``event``, ``at``, ``acquired_at`` and ``expires_at``,
+        in time order. Drivers may read them more cheaply than ``ledger``.
+        """
+        return [row for row in self.ledger(project_id=project_id,
+                                           since=since, until=until)
+                if row['holder'] is not None]
 
     @abc.abstractmethod
     def purge(self, before):
@@ -204,6 +224,18 @@ class LockStore(metaclass=abc.ABCMeta):
     @abc.abstractmethod
     def now(self):
         """The store's clock."""
+
+    def schema_revisions(self):
+        """``(current, newest known)`` revisions of the store's schema.
+
+        ``current`` is None for an empty store. Drivers without a schema
+        are always current.
+        """
+        return None, None
+
+    def sync_schema(self):
+        """Bring the schema to the newest revision; return the revision."""
+        return None
 
     @abc.abstractmethod
     def ping(self):

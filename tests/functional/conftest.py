@@ -9,7 +9,13 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Fixtures shared by the functional tests: configuration and real stores."""
+"""Fixtures shared by the functional tests: configuration and real stores.
+
+Importing the Nova harness first chooses Nova's threading mode before any
+oslo library can import eventlet.
+"""
+
+import nova_miglock.testing.nova  # noqa: F401,H306  (Nova threads first)
 
 import pytest
 import sqlalchemy as sa
@@ -18,8 +24,8 @@ from nova_miglock import lock
 from nova_miglock.store.sql import driver
 from nova_miglock.store.sql import migration
 from nova_miglock.store.sql import models
-from tests import databases
-from tests import fixtures as miglock_fixtures
+from nova_miglock.testing import databases
+from nova_miglock.testing import fixtures as miglock_fixtures
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@
 """nova-miglock-manage configure-nova on Nova's real api-paste.ini.
 
 It must be idempotent and keep the operator's settings and comments. That
-the result loads in Nova with the filters active is shown by every test in
-``tests/functional/nova``, whose api-paste.ini is made by the same code.
+the result loads in Nova with the filters active is shown by every test on
+the Nova harness (``nova_miglock/testing/nova``), whose api-paste.ini is
+made by the same code.
 """
 
 import os
@@ -23,7 +24,7 @@ import sys
 
 import pytest
 
-from tests.functional.nova import paste
+from nova_miglock.testing.nova import paste
 
 MANAGE = os.path.join(os.path.dirname(sys.executable), 'nova-miglock-manage')
 

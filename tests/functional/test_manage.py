@@ -21,7 +21,7 @@ import pytest
 
 from nova_miglock import lock
 from nova_miglock.store.sql import driver
-from tests import fixtures
+from nova_miglock.testing import fixtures
 
 INSTANCE = str(uuid.uuid4())
 

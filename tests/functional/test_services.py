@@ -27,7 +27,7 @@ import pytest
 
 from nova_miglock import lock
 from nova_miglock.store.sql import driver
-from tests import fixtures
+from nova_miglock.testing import fixtures
 
 BIN = os.path.dirname(sys.executable)
 RABBIT = os.environ.get('MIGLOCK_TEST_RABBIT_URL',

@@ -101,8 +101,8 @@ class RealCloudTest(Helpers, testtools.TestCase):
 
 
 def in_process_base():
-    from tests.functional.nova import base
-    from tests.functional.nova import clients
+    from nova_miglock.testing.nova import base
+    from nova_miglock.testing.nova import clients
 
     class InProcessCloudTest(Helpers, base.NovaTestCase):
         """A test against the in-process Nova with nova-miglock in it."""

@@ -16,7 +16,7 @@ import pytest
 from oslo_config import cfg
 
 from nova_miglock import conf as miglock_conf
-from tests import fixtures
+from nova_miglock.testing import fixtures
 
 
 def test_defaults_pass_the_check():

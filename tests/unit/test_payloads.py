@@ -127,6 +127,9 @@ def _sent():
     notifier.move_changed(lock.EVENT_MOVE_ADMITTED, _state(
         ticket=_ticket()), 'live-migration', ticket=_ticket(),
         actor='user:admin')
+    notifier.move_changed(lock.EVENT_MOVE_EXTENDED, _state(
+        ticket=_ticket()), 'live-migration', ticket=_ticket(),
+        actor='listener')
     notifier.move_changed(lock.EVENT_MOVE_ENDED, _state(),
                           'live-migration', ticket=_ticket('completed'),
                           actor='listener', reason='completed')
@@ -137,7 +140,7 @@ def _sent():
 def test_every_event_has_a_current_sample():
     write = os.environ.get('MIGLOCK_WRITE_SAMPLES') == '1'
     sent = _sent()
-    assert len({event for event, _p, _payload in sent}) == len(sent) == 10
+    assert len({event for event, _p, _payload in sent}) == len(sent) == 11
     for event_type, priority, payload in sent:
         text = json.dumps({'event_type': event_type, 'priority': priority,
                            'payload': payload}, indent=4,

@@ -11,6 +11,8 @@
 # under the License.
 """MigrationLockFilter: no destination for a move of a locked instance."""
 
+import dataclasses
+
 from nova import context as nova_context
 from nova import exception as nova_exception
 from nova import objects
@@ -19,6 +21,7 @@ from nova.scheduler import utils
 from oslo_log import log as logging
 
 from nova_miglock import conf as miglock_conf
+from nova_miglock import decisions
 from nova_miglock import lock
 from nova_miglock import static_locks
 from nova_miglock import store as lock_store
@@ -55,13 +58,17 @@ class MigrationLockFilter(filters.BaseHostFilter):
             return self._store_down(hosts, instance_uuid, exc)
         if state.migrating:
             return hosts  # admitted by the compute API gate
-        reasons = ([s.describe() for s in flavor_locks] +
-                   state.lock_reasons())
-        if not reasons or not self._is_move(instance_uuid):
+        # The flavor's lock is judged with the recorded static locks, so
+        # that an operator's exemption lifts it here as in the store.
+        judged = dataclasses.replace(state, static_locks=tuple(
+            dict.fromkeys(state.static_locks + flavor_locks)))
+        decision = decisions.decide_move(judged, 'migration', state.now)
+        if decision.admitted or not self._is_move(instance_uuid):
             return hosts
         LOG.info('Instance %(instance)s is locked against migration '
                  '(%(reasons)s): no destination host passes',
-                 {'instance': instance_uuid, 'reasons': '; '.join(reasons)})
+                 {'instance': instance_uuid,
+                  'reasons': '; '.join(decision.reasons)})
         return []
 
     @staticmethod

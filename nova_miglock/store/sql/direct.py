@@ -114,6 +114,11 @@ def _prepared(statement, dialect):
     return _Prepared(statement, dialect)
 
 
+def forget_prepared():
+    """Compile every statement again (after the clock seam moved)."""
+    _prepared.cache_clear()
+
+
 def execute(conn, statement, params):
     """Run a prepared statement: rows (for SELECT) or the row count."""
     if conn.dialect.name != 'sqlite':

@@ -16,6 +16,12 @@ database is locked from the start instead (``BEGIN IMMEDIATE``), which is
 the only way SQLite serializes writers without deadlocking them. MySQL and
 PostgreSQL run at READ COMMITTED so that every statement after the row lock
 sees what the previous holder of that lock committed.
+
+On a MariaDB Galera cluster the row lock holds on one node only; two nodes
+can both decide, and the later of the two commits fails certification with
+a deadlock error, which the store retries with the decision made again
+(``doc/source/galera.rst``). Reads wait for commits made on other nodes
+(``wsrep_sync_wait``).
 """
 
 import contextlib
@@ -47,6 +53,17 @@ class db_now(expression.FunctionElement):
     name = 'db_now'
 
 
+# The clock seam: tests move an engine's clock forward instead of sleeping
+# (``set_clock_offset``). The offset is kept on the engine's dialect and
+# compiled into the SQL as a constant, so that production statements, with
+# no offset, are exactly what they would be without the seam.
+_OFFSET = 'miglock_clock_offset'
+
+
+def _offset(compiler):
+    return getattr(compiler.dialect, _OFFSET, 0)
+
+
 @compiler.compiles(db_now)
 def _now_default(element, compiler, **kw):
     return 'CURRENT_TIMESTAMP'
@@ -56,6 +73,10 @@ def _now_default(element, compiler, **kw):
 def _now_sqlite(element, compiler, **kw):
     # Six fractional digits, like the datetimes SQLAlchemy stores, so that
     # text comparisons in SQL order them correctly.
+    offset = _offset(compiler)
+    if offset:
+        return ("(strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now', "
+                "'%+.6f seconds') || '000')" % offset)
     return "(strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')"
 
 
@@ -64,12 +85,31 @@ def _now_sqlite(element, compiler, **kw):
 def _now_mysql(element, compiler, **kw):
     # SYSDATE is evaluated when called, NOW() at statement start; the
     # session time zone is forced to UTC on connect.
+    offset = _offset(compiler)
+    if offset:
+        return '(SYSDATE(6) + INTERVAL %d MICROSECOND)' % round(
+            offset * 1e6)
     return 'SYSDATE(6)'
 
 
 @compiler.compiles(db_now, 'postgresql')
 def _now_postgresql(element, compiler, **kw):
+    offset = _offset(compiler)
+    if offset:
+        return ("(clock_timestamp() AT TIME ZONE 'UTC' + "
+                "INTERVAL '%.6f seconds')" % offset)
     return "(clock_timestamp() AT TIME ZONE 'UTC')"
+
+
+def set_clock_offset(engine, seconds):
+    """Make ``engine``'s store clock run ``seconds`` ahead (tests only).
+
+    Statements compiled before are dropped from the caches so that every
+    later one reads the moved clock.
+    """
+    setattr(engine.dialect, _OFFSET, float(seconds))
+    if engine._compiled_cache is not None:
+        engine._compiled_cache.clear()
 
 
 def mask_url(url):
@@ -148,7 +188,9 @@ def _sqlite_engine(url, conf):
         # snapshot, and every read of the store is a single statement
         # where consistency matters (get_state).
         if conn.get_execution_options().get(WRITE):
-            conn.connection.driver_connection.execute('BEGIN IMMEDIATE')
+            # Through SQLAlchemy, so "database is locked" after
+            # busy_timeout is wrapped like any other statement's error.
+            conn.exec_driver_sql('BEGIN IMMEDIATE')
 
     return engine
 
@@ -166,14 +208,38 @@ def _mysql_engine(url, conf):
         with dbapi_conn.cursor() as cursor:
             cursor.execute("SET SESSION sql_mode = 'TRADITIONAL'")
             cursor.execute("SET SESSION time_zone = '+00:00'")
+            cursor.execute('SET SESSION innodb_lock_wait_timeout = %s',
+                           (conf.lock_timeout,))
+            cursor.execute('SET SESSION lock_wait_timeout = %s',
+                           (conf.lock_timeout,))
+            if _is_mariadb(dbapi_conn):
+                cursor.execute('SET SESSION max_statement_time = %s',
+                               (conf.statement_timeout,))
+            cursor.execute("SHOW VARIABLES LIKE 'wsrep_on'")
+            wsrep = cursor.fetchone()
+            if wsrep and str(wsrep[1]).upper() == 'ON':
+                # A Galera node applies other nodes' commits after they
+                # are acknowledged: make every read wait for them, so an
+                # answer never misses a commit acknowledged elsewhere (a
+                # release after a failover, a state read on another node).
+                cursor.execute('SET SESSION wsrep_sync_wait = 1')
 
     return engine
 
 
+def _is_mariadb(dbapi_conn):
+    return 'mariadb' in dbapi_conn.get_server_info().lower()
+
+
 def _postgresql_engine(url, conf):
+    # Sent in the startup packet: bounds every wait of the store's own
+    # sessions without a round trip per connection.
+    options = '-c lock_timeout=%ds -c statement_timeout=%ds' % (
+        conf.lock_timeout, conf.statement_timeout)
     return sa.create_engine(
         url, isolation_level='READ COMMITTED',
-        connect_args={'connect_timeout': conf.connect_timeout},
+        connect_args={'connect_timeout': conf.connect_timeout,
+                      'options': options},
         **_pool_args(conf))
 
 
@@ -184,7 +250,11 @@ def translate_errors(url):
         yield
     except lock.MigLockError:
         raise
-    except (db_exc.DBDeadlock, db_exc.DBDuplicateEntry):
+    except (db_exc.DBDeadlock, db_exc.DBDuplicateEntry) as exc:
+        if _is_timeout(exc):
+            # oslo.db reports MySQL's lock wait timeout as a deadlock; a
+            # retry would wait the whole timeout again.
+            raise _busy(url, exc) from exc
         raise  # retried by the caller
     except db_exc.DBConnectionError as exc:
         raise lock.StoreUnavailable(
@@ -200,11 +270,8 @@ def translate_errors(url):
             '"nova-miglock-manage db sync"' % mask_url(url)) from exc
     except (db_exc.DBError, sa.exc.SQLAlchemyError) as exc:
         message = _first_line(exc)
-        if 'database is locked' in message:
-            raise lock.StoreUnavailable(
-                'the lock store at %s is busy (SQLite writer lock held '
-                'longer than [miglock_store]/busy_timeout)'
-                % mask_url(url)) from exc
+        if _is_timeout(exc):
+            raise _busy(url, exc) from exc
         if "doesn't exist" in message:
             # MySQL's 1146 "Table ... doesn't exist" is passed through as is.
             raise lock.StoreUnavailable(
@@ -214,6 +281,27 @@ def translate_errors(url):
         raise lock.StoreUnavailable(
             'the lock store at %s failed: %s'
             % (mask_url(url), message)) from exc
+
+
+# What each engine says when a bounded wait ran out: SQLite's busy timeout,
+# MySQL's lock wait timeout (1205) and MariaDB's max_statement_time (1969),
+# PostgreSQL's lock_timeout (55P03) and statement_timeout (57014).
+_TIMEOUT_MARKERS = ('database is locked', 'lock wait timeout exceeded',
+                    'max_statement_time exceeded', 'query execution was '
+                    'interrupted', 'canceling statement due to lock timeout',
+                    'canceling statement due to statement timeout',
+                    'could not obtain lock')
+
+
+def _is_timeout(exc):
+    return any(marker in str(exc).lower() for marker in _TIMEOUT_MARKERS)
+
+
+def _busy(url, exc):
+    return lock.StoreUnavailable(
+        'the lock store at %s is busy: a wait ran past '
+        '[miglock_store]/busy_timeout, lock_timeout or statement_timeout '
+        '(%s)' % (mask_url(url), _first_line(exc)))
 
 
 def _first_line(exc):

@@ -53,6 +53,14 @@ def lock_quota_row(conn, project_id, defaults):
         conn.execute(sa.insert(quotas).values(
             project_id=project_id, updated_at=engine.db_now()))
         row = conn.execute(query).first()
+    else:
+        # Written, not only locked: on a multi-writer Galera cluster a row
+        # lock does not reach the other nodes, but a write does, so two
+        # grants of one project on two nodes conflict at commit and the
+        # later one is retried, counting the first.
+        conn.execute(sa.update(quotas).where(
+            quotas.c.project_id == project_id).values(
+                updated_at=engine.db_now()))
     return effective_limits(row._mapping, defaults)
 
 

@@ -27,7 +27,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from tests import databases
+from nova_miglock.testing import databases
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))

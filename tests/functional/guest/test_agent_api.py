@@ -19,7 +19,7 @@ import time
 
 from nova_miglock.agent import miglock
 from nova_miglock import lock
-from tests.functional.nova import base
+from nova_miglock.testing.nova import base
 
 
 class MigrationLockTest(base.NovaTestCase):

@@ -21,7 +21,7 @@ import os
 import subprocess
 import sys
 
-from tests.functional.nova import base
+from nova_miglock.testing.nova import base
 
 AGENT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__))))), 'nova_miglock', 'agent',

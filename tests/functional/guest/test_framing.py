@@ -28,9 +28,9 @@ import testtools
 import webob
 
 from nova_miglock import lock
+from nova_miglock.testing.nova import base
+from nova_miglock.testing.nova import paste
 from tests.functional.guest import rawhttp
-from tests.functional.nova import base
-from tests.functional.nova import paste
 
 HOLD = '/openstack/miglock/holds/h'
 RENEW = b'{"renew": true, "lease_seconds": 5}'

@@ -30,8 +30,8 @@ from hypothesis import strategies as st
 from nova.api import wsgi as nova_wsgi
 import webob
 
+from nova_miglock.testing.nova import base
 from tests.functional.guest import rawhttp
-from tests.functional.nova import base
 
 PATHS = st.one_of(
     st.sampled_from(['/openstack/miglock', '/openstack/miglock/',

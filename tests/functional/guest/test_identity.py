@@ -16,9 +16,9 @@ signs the instance id with HMAC-SHA256 and the shared secret. Anything
 forged, missing or mismatched is 403 and changes nothing.
 """
 
+from nova_miglock.testing.nova import base
+from nova_miglock.testing.nova import servers
 from tests.functional.guest import http
-from tests.functional.nova import base
-from tests.functional.nova import servers
 
 HOLD = '/openstack/miglock/holds/db'
 

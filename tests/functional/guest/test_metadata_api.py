@@ -19,8 +19,8 @@ import time
 
 from nova_miglock import lock
 from nova_miglock import store as lock_store
+from nova_miglock.testing.nova import base
 from tests.functional.guest import http
-from tests.functional.nova import base
 
 HOLD = '/openstack/miglock/holds/db'
 

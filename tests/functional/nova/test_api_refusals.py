@@ -17,12 +17,13 @@ that framing no HTTP client library sends can be given exactly.
 
 import io
 import json
+import sqlite3
 
 import webob
 
 from nova_miglock import store as lock_store
+from nova_miglock.testing.nova import base
 from tests.functional.guest import http
-from tests.functional.nova import base
 
 
 class ApiRefusalTest(base.NovaTestCase):
@@ -146,3 +147,33 @@ class ApiRefusalTest(base.NovaTestCase):
         self.assertEqual((503, 'store_unavailable', '5'), (
             guest.status, guest.error['reason'],
             guest.headers['Retry-After']))
+
+    def test_a_busy_store_is_503_with_retry_after_and_changes_nothing(self):
+        # Another process holds SQLite's writer lock past busy_timeout.
+        proxy = self.proxy_for(self.server)
+        self.flags(busy_timeout=0.2, group='miglock_store')
+        self.flags(unavailable_retry_after=17, group='miglock_gate')
+        lock_store.reset_store()
+        self.store = lock_store.get_store()
+        before = self.lock_fingerprint()
+        other = sqlite3.connect(self.store_path(), isolation_level=None)
+        self.addCleanup(other.close)
+        other.execute('BEGIN EXCLUSIVE')
+        reply = self.request('PUT', self.lock_url + '/holds/etl',
+                             {'lease_seconds': 60})
+        self.assertFault(reply, 503)
+        self.assertEqual('17', reply.headers['Retry-After'])
+        reply = self.request('POST', '/v2.1/servers/%s/action'
+                             % self.server['id'], {'migrate': None})
+        self.assertFault(reply, 503)
+        self.assertEqual('17', reply.headers['Retry-After'])
+        guest = http.request(proxy.url, 'PUT', '/openstack/miglock/holds/db',
+                             {'lease_seconds': 60})
+        self.assertEqual((503, 'store_unavailable', '5'), (
+            guest.status, guest.error['reason'],
+            guest.headers['Retry-After']))
+        other.execute('ROLLBACK')
+        self.assertEqual(before, self.lock_fingerprint())
+        reply = self.request('PUT', self.lock_url + '/holds/etl',
+                             {'lease_seconds': 60})
+        self.assertEqual(200, reply.status_int, reply.body)

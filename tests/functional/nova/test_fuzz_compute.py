@@ -34,11 +34,11 @@ from hypothesis import strategies as st
 from nova.api import wsgi as nova_wsgi
 import webob
 
+from nova_miglock.testing.nova import base
+from nova_miglock.testing.nova import paste
+from nova_miglock.testing.nova import servers
 from tests.functional.guest import rawhttp
 from tests.functional.guest import test_fuzz as guest_fuzz
-from tests.functional.nova import base
-from tests.functional.nova import paste
-from tests.functional.nova import servers
 
 # Paths Nova routes to a server action, and some it does not.
 ACTION_PATHS = st.sampled_from([

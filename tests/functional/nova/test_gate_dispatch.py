@@ -23,7 +23,7 @@ import routes
 
 from nova_miglock.api import dispatch
 from nova_miglock import manager as lock_manager
-from tests.functional.nova import base
+from nova_miglock.testing.nova import base
 
 LIVE = {'os-migrateLive': {'host': 'host2', 'block_migration': 'auto',
                            'force': True}}

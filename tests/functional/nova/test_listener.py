@@ -11,12 +11,11 @@
 # under the License.
 """nova-miglock-listener's work: static locks, reaping, reconciliation."""
 
-import time
 
 from nova_miglock import reconcile
+from nova_miglock.testing.nova import base
+from nova_miglock.testing.nova import clients
 from tests.functional.guest import http
-from tests.functional.nova import base
-from tests.functional.nova import clients
 
 
 class StaticMirrorTest(base.NovaTestCase):
@@ -97,7 +96,7 @@ class ReapTest(base.NovaTestCase):
         proxy = self.proxy_for(server)
         http.request(proxy.url, 'PUT', '/openstack/miglock/holds/db',
                      {'lease_seconds': 1})
-        time.sleep(1.2)
+        self.store.advance_clock(1.2)
         reaped = self.manager.reap()
         self.assertEqual(['db'], [h.holder for h, _s in reaped])
         (event,) = self.our_notifications('miglock.hold.expire')

@@ -19,8 +19,8 @@ metadata API, as in production.
 from nova.tests.functional.api import client as api_client
 
 from nova_miglock import lock
+from nova_miglock.testing.nova import base
 from tests.functional.guest import http
-from tests.functional.nova import base
 
 HOLD = '/openstack/miglock/holds/db'
 

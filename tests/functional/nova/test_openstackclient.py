@@ -36,8 +36,8 @@ from cliff import commandmanager
 from nova_miglock import manager
 from nova_miglock.osc import plugin
 from nova_miglock import policy
-from tests.functional.nova import base
-from tests.functional.nova import clients
+from nova_miglock.testing.nova import base
+from nova_miglock.testing.nova import clients
 
 
 class ClientManager:

@@ -30,8 +30,8 @@ from nova_miglock import listener
 from nova_miglock import manager as lock_manager
 from nova_miglock import notifications
 from nova_miglock import reconcile
-from tests.functional.nova import base
-from tests.functional.nova import clients
+from nova_miglock.testing.nova import base
+from nova_miglock.testing.nova import clients
 
 RABBIT = os.environ.get('MIGLOCK_TEST_RABBIT_URL',
                         'rabbit://guest:guest@127.0.0.1:5672/')

@@ -23,8 +23,8 @@ from nova_miglock.api import validation
 from nova_miglock import lock
 from nova_miglock import manager
 from nova_miglock import policy
-from tests.functional.nova import base
-from tests.functional.nova import clients
+from nova_miglock.testing.nova import base
+from nova_miglock.testing.nova import clients
 
 SAMPLE_TIME = datetime.datetime(2026, 11, 26, 12, 0, 0)
 

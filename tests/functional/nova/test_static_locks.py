@@ -19,7 +19,7 @@ lets them through. Booting a server that carries the lock works.
 
 from nova.tests.functional.api import client as api_client
 
-from tests.functional.nova import base
+from nova_miglock.testing.nova import base
 
 MOVES = {
     'live migration': {'os-migrateLive': {'host': None,

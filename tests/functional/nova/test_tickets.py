@@ -21,8 +21,8 @@ from nova.compute import manager as compute_manager
 from nova import exception as nova_exception
 from nova.virt import fake as fake_virt
 
+from nova_miglock.testing.nova import base
 from tests.functional.guest import http
-from tests.functional.nova import base
 
 HOLD = '/openstack/miglock/holds/db'
 
@@ -242,3 +242,25 @@ class FilterAloneTest(base.NovaTestCase):
                                      extra_spec={'miglock:static': 'true'})
         server = self.boot(flavor_id=flavor)
         self.assertEqual('ACTIVE', server['status'])
+
+
+class FilterExemptionTest(base.NovaTestCase):
+    """The filter alone judges a flavor's lock with the exemption."""
+
+    GATE = False
+    LISTENER = False
+
+    def test_an_exemption_lifts_the_flavor_lock_in_the_filter(self):
+        flavor = self._create_flavor(name='gpu',
+                                     extra_spec={'miglock:static': 'true'})
+        server = self.boot(flavor_id=flavor, host='host1')
+        self.admin_api.post_server_action(server['id'], {'migrate': None})
+        self._wait_for_migration_status(server, ['error'])
+        self.assertEqual('host1', self._wait_for_state_change(
+            server, 'ACTIVE')['OS-EXT-SRV-ATTR:host'])
+        self.manager.exempt_static(server['id'], seconds=600,
+                                   reason='host replacement',
+                                   actor='operator:test')
+        self._live_migrate(server, api=self.admin_api)
+        self.assertEqual('host2', self.admin_api.get_server(server['id'])[
+            'OS-EXT-SRV-ATTR:host'])

@@ -38,7 +38,7 @@ from nova_miglock.planning import synthetic
 from nova_miglock.planning import timebins
 from nova_miglock.planning import world
 from nova_miglock.scheduler.weighers import migration_lock
-from tests.functional.nova import base
+from nova_miglock.testing.nova import base
 
 CONF = nova.conf.CONF
 WEIGHER_PATH = ('nova_miglock.scheduler.weighers.migration_lock.'

@@ -25,7 +25,7 @@ import sys
 
 from nova_miglock import lock
 from nova_miglock.store.sql import driver
-from tests import fixtures
+from nova_miglock.testing import fixtures
 
 LIMITS = lock.HoldLimits(max_lease=3600, max_hold=86400, min_unlocked_gap=0,
                          max_holders=100000)

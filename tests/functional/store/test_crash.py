@@ -28,8 +28,8 @@ import uuid
 import sqlalchemy as sa
 
 from nova_miglock.store.sql import models
-from tests.functional.store import consistency
-from tests.functional.store import test_concurrency
+from nova_miglock.testing import consistency
+from nova_miglock.testing import workload
 
 ROUNDS = int(os.environ.get('MIGLOCK_CRASH_ROUNDS', '12'))
 
@@ -38,7 +38,7 @@ def _kill_once(url, seed, hold_uuids, move_uuids):
     proc = subprocess.Popen(
         [sys.executable, '-m', 'tests.functional.store.crash_worker', url,
          str(seed), ','.join(hold_uuids), ','.join(move_uuids)],
-        cwd=test_concurrency.ROOT, stdout=subprocess.PIPE, text=True)
+        cwd=workload.ROOT, stdout=subprocess.PIPE, text=True)
     # Wait until it is working, then kill it at a random moment.
     first = proc.stdout.readline()
     assert first, 'the worker died before its first operation'

@@ -15,9 +15,11 @@ import threading
 import time
 import uuid
 
+from oslo_db import exception as db_exc
 import pytest
 
 from nova_miglock import lock
+from nova_miglock.store.sql import queries
 
 PROJECT = 'project-a'
 
@@ -97,7 +99,7 @@ def test_lease_over_the_cap_is_refused_and_changes_nothing(store, limits):
 def test_expired_hold_never_counts_even_before_reaping(store, limits):
     instance = new_uuid()
     acquire(store, limits, instance, lease=1)
-    time.sleep(1.2)
+    store.advance_clock(1.2)
     assert store.get_state(instance).state == lock.STATE_UNLOCKED
     ticket, state = store.open_ticket(
         instance, project_id=PROJECT, kind='live-migration',
@@ -111,11 +113,11 @@ def test_max_hold_cuts_the_lease_then_refuses_until_the_gap(conf, store):
     instance = new_uuid()
     hold, _ = acquire(store, limits, instance, lease=60)
     assert (hold.expires_at - hold.acquired_at).total_seconds() == 2
-    time.sleep(2.2)
+    store.advance_clock(2.2)
     with pytest.raises(lock.HoldLimitReached) as err:
         acquire(store, limits, instance, lease=60)
     assert err.value.retry_after == 1
-    time.sleep(1.0)
+    store.advance_clock(1.0)
     hold, _ = acquire(store, limits, instance, lease=60)
     assert (hold.expires_at - hold.acquired_at).total_seconds() == 2
 
@@ -187,7 +189,7 @@ def test_two_holders_keep_the_instance_locked_until_both_release(
 def test_reap_records_expiry_in_the_ledger_and_drops_the_hold(store, limits):
     instance = new_uuid()
     acquire(store, limits, instance, lease=1)
-    time.sleep(1.2)
+    store.advance_clock(1.2)
     reaped = store.reap()
     assert [(h.instance_uuid, h.holder) for h, _ in reaped] == [
         (instance, 'db')]
@@ -210,3 +212,32 @@ def test_break_ends_every_hold_and_is_audited(store, limits):
               if e['event'] == lock.EVENT_BREAK]
     assert {(e['actor'], e['reason']) for e in breaks} == {
         ('operator:alice', 'host maintenance')}
+
+
+def test_a_deadlock_is_retried_then_reported_as_unavailable(
+        store, limits, monkeypatch):
+    # A deadlock cannot be produced on demand: the row lock read is made
+    # to raise oslo.db's DBDeadlock, as its filters do for a real one.
+    real, calls = queries.lock_instance, []
+
+    def deadlocking(conn, instance_uuid, fail_times):
+        calls.append(instance_uuid)
+        if len(calls) <= fail_times:
+            raise db_exc.DBDeadlock()
+        return real(conn, instance_uuid)
+
+    instance = new_uuid()
+    monkeypatch.setattr(queries, 'lock_instance',
+                        lambda c, u: deadlocking(c, u, 2))
+    hold, _state = acquire(store, limits, instance)
+    assert len(calls) == 4 and hold.holder == 'db'  # 2 failed, then 2 reads
+    calls.clear()
+    monkeypatch.setattr(queries, 'lock_instance',
+                        lambda c, u: deadlocking(c, u, 100))
+    with pytest.raises(lock.StoreUnavailable) as err:
+        store.release(instance, 'db', source=lock.SOURCE_GUEST)
+    retries = store._conf.miglock_store.deadlock_retries
+    assert len(calls) == retries + 1
+    assert 'contended after %d attempts' % (retries + 1) in err.value.message
+    monkeypatch.undo()
+    assert store.get_state(instance).holds == (hold,)

@@ -12,7 +12,8 @@
 """The libvirt hook's answers as libvirt sees them.
 
 Exit status and one line on stderr; nothing is ever written to stdout
-(``run`` would not even give the hook one).
+(``run`` would not even give the hook one). It decides by the domain's
+``<uuid>`` against the replica file, never by the lock element.
 """
 
 import io
@@ -22,6 +23,7 @@ import pytest
 from nova_miglock.hypervisor import domain_xml
 from nova_miglock.hypervisor import hook
 from tests.unit.hypervisor import test_domain_xml as samples
+from tests.unit.hypervisor import test_replica
 
 
 class Unreadable(io.BytesIO):
@@ -29,48 +31,95 @@ class Unreadable(io.BytesIO):
         raise AssertionError('the hook read stdin for another operation')
 
 
-def run(argv, stdin=b'', now=samples.NOW):
+@pytest.fixture
+def replica_path(tmp_path):
+    path = tmp_path / 'replica'
+    path.write_bytes(test_replica.make(test_replica.entry())._data)
+    return str(path)
+
+
+def run(argv, stdin=b'', replica_path='/nonexistent', now=samples.NOW):
     stderr = io.StringIO()
     status = hook.main(argv, stdin=io.BytesIO(stdin) if isinstance(
-        stdin, bytes) else stdin, stderr=stderr, now=now, clock_skew=5)
+        stdin, bytes) else stdin, stderr=stderr, now=now, clock_skew=5,
+        replica_path=replica_path, max_age=300)
     return status, stderr.getvalue()
 
 
 @pytest.mark.parametrize('operation', [
-    ['prepare', 'begin'], ['start', 'begin'], ['started', 'begin'],
-    ['stopped', 'end'], ['release', 'end'], ['reconnect', 'begin'],
-    ['migrate', 'end'], ['restore', 'begin'], ['frobnicate', 'x'],
-    ['attach', 'begin']])
+    ['started', 'begin'], ['stopped', 'end'], ['release', 'end'],
+    ['reconnect', 'begin'], ['migrate', 'end'], ['frobnicate', 'x'],
+    ['attach', 'begin'], ['restore', 'end']])
 def test_every_other_operation_is_allowed_without_reading(operation):
     assert run(['qemu', 'vm'] + operation + ['-'], Unreadable()) == (0, '')
 
 
-def test_locked_domain_is_refused_with_one_line():
+def test_locked_domain_is_refused_with_one_line(replica_path):
     status, stderr = run(['qemu', 'vm', 'migrate', 'begin', '-'],
-                         samples.in_domain(samples.data()))
+                         samples.domain(''), replica_path)
     assert status == hook.EXIT_LOCKED
     assert stderr.count('\n') == 1
-    assert stderr.startswith('nova-miglock: refusing migration of vm: '
+    assert stderr.startswith('nova-miglock: refusing migrate of vm: '
                              'instance %s is locked' % samples.UUID)
 
 
-def test_unlocked_and_unmarked_domains_are_allowed():
-    assert run(['qemu', 'vm', 'migrate', 'begin', '-'], samples.in_domain(
-        samples.data(state='unlocked', holders=[]))) == (0, '')
+def test_the_element_in_the_xml_does_not_matter(replica_path):
+    unlocked = samples.in_domain(samples.data(state='migrating',
+                                              generation=999999))
+    assert run(['qemu', 'vm', 'migrate', 'begin', '-'], unlocked,
+               replica_path)[0] == hook.EXIT_LOCKED
+    locked = samples.in_domain(samples.data(
+        lease_expires_at='2099-01-01T00:00:00.000000Z'))
+    other = locked.replace(samples.UUID.encode(),
+                           b'00000000-0000-4000-8000-000000000009')
+    assert run(['qemu', 'vm', 'migrate', 'begin', '-'], other,
+               replica_path) == (0, '')
+
+
+@pytest.mark.parametrize('operation', ['restore', 'prepare', 'start'])
+def test_arrivals_from_elsewhere_are_refused(replica_path, operation):
+    status, stderr = run(['qemu', 'vm', operation, 'begin', '-'],
+                         samples.domain(''), replica_path)
+    assert status == hook.EXIT_LOCKED
+    assert 'Nova has it on another host (compute-2)' in stderr
+
+
+def test_a_missing_replica_fails_closed_only_for_nova_migrations():
+    status, stderr = run(['qemu', 'vm', 'migrate', 'begin', '-'],
+                         samples.domain(''))
+    assert status == hook.EXIT_LOCKED
+    assert 'cannot read /nonexistent' in stderr
+    assert 'is nova-miglock-compute running' in stderr
     assert run(['qemu', 'vm', 'migrate', 'begin', '-'],
+               samples.domain('', nova=False)) == (0, '')
+    assert run(['qemu', 'vm', 'start', 'begin', '-'],
                samples.domain('')) == (0, '')
 
 
 @pytest.mark.parametrize('stdin, fragment', [
     (b'', 'no domain XML on stdin'),
     (b'   \n', 'no domain XML on stdin'),
-    (b'\x00\xff garbage', 'cannot be trusted'),
-    (b'<domain>' + b'<a/>' * 10, 'cannot be trusted'),
+    (b'\x00\xff garbage', 'does not parse'),
+    (b'<domain>' + b'<a/>' * 10, 'does not parse'),
+    (b'<network><uuid>%s</uuid></network>' % samples.UUID.encode(),
+     'not a domain'),
+    (b'<domain><name>x</name></domain>', 'has 0 <uuid> elements'),
+    (b'<domain><uuid>a</uuid><uuid>b</uuid></domain>', 'has 2 <uuid>'),
+    (b'<domain><uuid>not-a-uuid</uuid></domain>', 'bad domain <uuid>'),
 ])
 def test_bad_input_is_refused_fail_closed(stdin, fragment):
-    status, stderr = run(['qemu', 'vm', 'migrate', 'begin', '-'], stdin)
-    assert status == hook.EXIT_REFUSED
-    assert fragment in stderr and stderr.count('\n') == 1
+    for operation in ('migrate', 'start'):
+        status, stderr = run(['qemu', 'vm', operation, 'begin', '-'], stdin)
+        assert status == hook.EXIT_REFUSED
+        assert fragment in stderr and stderr.count('\n') == 1
+
+
+def test_a_nested_uuid_is_not_the_domain_uuid(replica_path):
+    xml = ('<domain><metadata><uuid>%s</uuid></metadata>'
+           '<uuid>00000000-0000-4000-8000-000000000009</uuid></domain>'
+           % samples.UUID).encode()
+    assert run(['qemu', 'vm', 'migrate', 'begin', '-'], xml,
+               replica_path) == (0, '')
 
 
 def test_huge_input_is_refused_without_reading_it_all(monkeypatch):
@@ -82,6 +131,17 @@ def test_huge_input_is_refused_without_reading_it_all(monkeypatch):
     assert stdin.tell() <= 1025
 
 
+def test_long_names_and_reasons_stay_bounded(tmp_path):
+    path = tmp_path / 'replica'
+    path.write_bytes(test_replica.make(test_replica.entry(
+        holders=['h%05d' % n for n in range(50000)], static='s' * 10 ** 6))
+        ._data)
+    status, stderr = run(['qemu', 'v' * 10000, 'migrate', 'begin', '-'],
+                         samples.domain(''), str(path))
+    assert status == hook.EXIT_LOCKED
+    assert len(stderr) <= 500 and stderr.count('\n') == 1
+
+
 def test_too_few_arguments_print_usage():
     status, stderr = run(['hook'])
     assert status == hook.EXIT_REFUSED and 'usage:' in stderr
@@ -89,3 +149,10 @@ def test_too_few_arguments_print_usage():
 
 def test_the_namespace_is_ours():
     assert domain_xml.NAMESPACE.startswith('http://openstack.org/xmlns/')
+
+
+def test_only_the_uuid_text_is_the_uuid(replica_path):
+    xml = ('<domain><name>x</name><uuid>%s</uuid><memory>65536</memory>'
+           '</domain>' % samples.UUID).encode()
+    assert run(['qemu', 'vm', 'migrate', 'begin', '-'], xml,
+               replica_path)[0] == hook.EXIT_LOCKED

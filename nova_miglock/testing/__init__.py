@@ -9,18 +9,9 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Test-wide setup that must happen before anything imports eventlet.
+"""Harnesses for tests, the demo and the benchmarks.
 
-Nova 34 runs its services on native threads when
-``OS_NOVA_DISABLE_EVENTLET_PATCHING`` is set, and then forbids importing
-eventlet; oslo libraries imported by our tests would import it first, so
-Nova's choice is made here, before any of them.
+Not imported by any service: a real Nova, real databases and a race
+workload, kept outside ``tests/`` so that ``tools/demo.py`` and ``bench/``
+can use them without importing the test suite.
 """
-
-import os
-
-os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
-
-from nova import monkey_patch  # noqa: E402
-
-monkey_patch.patch()

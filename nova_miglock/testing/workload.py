@@ -16,19 +16,36 @@ answered (its clock): granted holds with their lease, releases, admitted and
 closed tickets. ``consistency.check_intervals`` then proves from these lines
 alone that no hold overlapped an admitted move.
 
-Run as ``python -m tests.functional.store.workload URL SECONDS SEED WORKER
-INSTANCES OUT``.
+Run as ``python -m nova_miglock.testing.workload URL SECONDS SEED WORKER
+INSTANCES OUT [faults]``. With ``faults`` (a cluster losing nodes under the
+workload) an operation the store failed closed on (``StoreUnavailable``) is
+counted as ``unavailable`` and the worker goes on: its outcome is unknown to
+the client, so it is not an acknowledged observation.
+
+Conflicts the store retried are counted from the engine's own error events:
+``conflict_at_commit`` (a Galera certification failure, reported at COMMIT)
+and ``conflict_in_statement`` (a row-lock deadlock).
 """
 
 import json
+import os
 import random
+import subprocess
 import sys
 import time
+import uuid
+
+import sqlalchemy as sa
 
 from nova_miglock import lock
 from nova_miglock.store.sql import driver
-from tests import fixtures
+from nova_miglock.testing import consistency
+from nova_miglock.testing import fixtures
 
+WORKERS = 8
+SECONDS = float(os.environ.get('MIGLOCK_RACE_SECONDS', '5'))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 LIMITS = lock.HoldLimits(max_lease=5, max_hold=3600, min_unlocked_gap=0,
                          max_holders=64)
 
@@ -37,7 +54,21 @@ def _stamp(value):
     return lock.isoformat(value)
 
 
-def run(url, seconds, seed, worker, instances, out):
+DEADLOCK_ERRORS = (1213, 1205)  # MySQL: deadlock, lock wait timeout
+BACKOFF = 0.05  # seconds between attempts while the store is unavailable
+
+
+def count_conflicts(sql_engine, emit):
+    """Call ``emit(kind)`` for every deadlock or certification conflict."""
+    @sa.event.listens_for(sql_engine, 'handle_error')
+    def _count(context):
+        code = getattr(context.original_exception, 'args', (None,))
+        if code and code[0] in DEADLOCK_ERRORS:
+            emit('conflict_at_commit' if context.statement is None
+                 else 'conflict_in_statement')
+
+
+def run(url, seconds, seed, worker, instances, out, faults=False):
     rng = random.Random(seed)
     store = driver.SQLLockStore(fixtures.make_conf(), connection=url)
     holders = ['w%d' % worker]
@@ -49,7 +80,11 @@ def run(url, seconds, seed, worker, instances, out):
         if data:
             out.write(json.dumps(dict(data, kind=kind)) + '\n')
 
+    count_conflicts(store.sql_engine, emit)
+
+    slowest = 0.0
     while time.monotonic() < deadline:
+        started = time.monotonic()
         instance = rng.choice(instances)
         holder = rng.choice(holders)
         roll = rng.random()
@@ -89,15 +124,44 @@ def run(url, seconds, seed, worker, instances, out):
             emit('refused_migrating')
         except lock.InstanceLocked:
             emit('refused_locked')
+        except lock.StoreUnavailable:
+            if not faults:
+                raise
+            emit('unavailable')
+            time.sleep(BACKOFF)
+        slowest = max(slowest, time.monotonic() - started)
     store.dispose()
+    out.write(json.dumps({'kind': 'slowest', 'seconds': slowest}) + '\n')
     out.write(json.dumps({'kind': 'counts', 'counts': counts}) + '\n')
 
 
+def run_race(url, directory, seconds=SECONDS, workers=WORKERS, instances=4,
+             faults=False):
+    """Race ``workers`` processes; worker n uses ``url[n % len(url)]``.
+
+    ``url`` is one URL or a list of them (the nodes of a cluster); with
+    ``faults`` the workers outlive the store failing closed.
+    """
+    urls = [url] if isinstance(url, str) else list(url)
+    uuids = [str(uuid.uuid4()) for _ in range(instances)]
+    outputs = [os.path.join(directory, 'worker-%d.jsonl' % n)
+               for n in range(workers)]
+    procs = [subprocess.Popen(
+        [sys.executable, '-m', 'nova_miglock.testing.workload',
+         urls[n % len(urls)], str(seconds), str(n * 7919 + 1), str(n),
+         ','.join(uuids), path] + (['faults'] if faults else []),
+        cwd=ROOT) for n, path in enumerate(outputs)]
+    for proc in procs:
+        assert proc.wait(timeout=seconds + 120) == 0
+    return consistency.read_observations(outputs)
+
+
 def main(argv):
-    url, seconds, seed, worker, instances, path = argv
-    with open(path, 'w') as out:
+    url, seconds, seed, worker, instances, path = argv[:6]
+    # One line at a time, so that a test can watch the race start.
+    with open(path, 'w', buffering=1) as out:
         run(url, float(seconds), int(seed), int(worker),
-            instances.split(','), out)
+            instances.split(','), out, faults=argv[6:] == ['faults'])
 
 
 if __name__ == '__main__':

@@ -14,7 +14,8 @@
 MariaDB and PostgreSQL are the servers of the test machine (127.0.0.1, root
 with no password, and trust auth); point ``MIGLOCK_TEST_MYSQL_URL`` or
 ``MIGLOCK_TEST_POSTGRESQL_URL`` at other servers. ``MIGLOCK_TEST_ENGINES``
-(comma separated) selects engines; all three run by default.
+(comma separated) selects engines; all three run by default, and the
+Galera cluster tests too (``galera``) where the cluster can run.
 """
 
 import os
@@ -35,7 +36,10 @@ def selected_engines():
     wanted = os.environ.get('MIGLOCK_TEST_ENGINES')
     if not wanted:
         return ENGINES
-    return tuple(e.strip() for e in wanted.split(',') if e.strip())
+    # ``galera`` selects the cluster tests (tests/functional/galera), which
+    # start their own servers; it is not a server of this machine.
+    return tuple(e.strip() for e in wanted.split(',')
+                 if e.strip() and e.strip() != 'galera')
 
 
 class Database:

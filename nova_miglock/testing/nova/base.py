@@ -40,9 +40,9 @@ from nova_miglock import store as lock_store
 from nova_miglock.store.sql import direct
 from nova_miglock.store.sql import driver
 from nova_miglock.store.sql import migration
-from tests.functional.nova import clients
-from tests.functional.nova import paste
-from tests.functional.nova import servers
+from nova_miglock.testing.nova import clients
+from nova_miglock.testing.nova import paste
+from nova_miglock.testing.nova import servers
 
 CONF = nova.conf.CONF
 SECRET = 'miglock-functional-secret'

@@ -173,3 +173,41 @@ def _replay(ledger):
         elif kind == lock.EVENT_MOVE_ENDED:
             moving.discard(uuid)
     return problems
+
+
+def check_acknowledged(observations, store):
+    """Return every acknowledged operation the store does not have.
+
+    What a client was told succeeded must be in the store: each granted
+    hold and each release in the ledger, each admitted ticket in the
+    tickets table, closed when its close was acknowledged. On a cluster,
+    run it against every node: an acknowledged commit is on all of them.
+    """
+    with store.sql_engine.connect() as conn:
+        ledger = {(e.event, e.instance_uuid, e.holder,
+                   e.expires_at if e.event != lock.EVENT_RELEASE else e.at)
+                  for e in conn.execute(sa.select(models.ledger))}
+        tickets = {r.ticket_id: r for r in conn.execute(
+            sa.select(models.tickets))}
+    missing = []
+    for item in observations:
+        kind = item['kind']
+        if kind == 'hold' and not any(
+                (event, item['instance'], item['holder'],
+                 _time(item['expires_at'])) in ledger
+                for event in (lock.EVENT_ACQUIRE, lock.EVENT_RENEW)):
+            missing.append('hold %(instance)s/%(holder)s until '
+                           '%(expires_at)s' % item)
+        elif kind == 'release' and (
+                lock.EVENT_RELEASE, item['instance'], item['holder'],
+                _time(item['at'])) not in ledger:
+            missing.append('release %(instance)s/%(holder)s at %(at)s'
+                           % item)
+        elif kind in ('ticket', 'close'):
+            ticket = tickets.get(item['ticket'])
+            if ticket is None:
+                missing.append('ticket %(ticket)s of %(instance)s' % item)
+            elif kind == 'close' and ticket.closed_at != _time(
+                    item['closed_at']):
+                missing.append('close of ticket %(ticket)s' % item)
+    return missing
