@@ -11,10 +11,11 @@
 # under the License.
 """``miglock.*`` versioned notifications, for billing and the host agents.
 
-Every payload is versioned like Nova's: ``miglock_object.name``,
-``.namespace``, ``.version`` and ``.data``. Each carries the instance's lock
-state after the change, so a host agent can mirror it into the domain
-without asking the store.
+Every payload is a versioned object of ``nova_miglock.payloads``, like
+Nova's: ``miglock_object.name``, ``.namespace``, ``.version`` and
+``.data``, each payload class with its own version. Each carries the
+instance's lock state after the change, so a host agent can mirror it into
+the domain without asking the store.
 
 ========================  ===================================================
 event type                when
@@ -42,64 +43,37 @@ from nova_miglock import lock
 
 LOG = logging.getLogger(__name__)
 
-NAMESPACE = 'miglock'
-VERSION = '1.0'
 PUBLISHER = 'nova-miglock'
 
 _NOTIFIER = None
 _NOTIFIER_LOCK = threading.Lock()
 
 
-def versioned(name, data):
-    return {'miglock_object.name': name,
-            'miglock_object.namespace': NAMESPACE,
-            'miglock_object.version': VERSION,
-            'miglock_object.data': data}
+def _payloads():
+    # Imported on first use: oslo.versionedobjects loads oslo.messaging,
+    # slow to import, and the gate and the scheduler filter import us.
+    from nova_miglock import payloads
+    return payloads
 
 
 def lock_payload(state):
-    """The instance's lock after a change, as host agents mirror it."""
-    return {
-        'instance_uuid': state.instance_uuid,
-        'project_id': state.project_id,
-        'state': state.state,
-        'locked': state.locked,
-        'holders': [h.holder for h in state.holds],
-        'lease_expires_at': lock.isoformat(state.lease_expires_at),
-        'static_locks': [s.to_dict() for s in state.static_locks],
-        'static_exempt_until': lock.isoformat(
-            state.static_exempt_until if state.static_exempt else None),
-        'generation': state.generation,
-        'host': state.host,
-        'at': lock.isoformat(state.now),
-    }
+    """The fields of LockPayload for ``state``: what host agents mirror."""
+    payloads = _payloads()
+    return payloads.LockPayload.from_state(state).to_primitive()[
+        payloads.SERIAL_NAMESPACE + '.data']
 
 
 def hold_payload(hold, state, actor):
-    return versioned('HoldPayload', {
-        'instance_uuid': hold.instance_uuid,
-        'project_id': hold.project_id,
-        'holder': hold.holder,
-        'source': hold.source,
-        'reason': hold.reason,
-        'acquired_at': lock.isoformat(hold.acquired_at),
-        'expires_at': lock.isoformat(hold.expires_at),
-        'generation': hold.generation,
-        'actor': actor or '',
-        'lock': versioned('LockPayload', lock_payload(state)),
-    })
+    return _payloads().HoldPayload.from_hold(hold, state, actor).to_primitive()
+
+
+def static_payload(state):
+    return _payloads().LockPayload.from_state(state).to_primitive()
 
 
 def move_payload(state, kind, ticket, actor, reason):
-    return versioned('MovePayload', {
-        'instance_uuid': state.instance_uuid,
-        'kind': kind,
-        'ticket_id': ticket.ticket_id if ticket else None,
-        'outcome': ticket.outcome if ticket else None,
-        'actor': actor or '',
-        'reason': reason or '',
-        'lock': versioned('LockPayload', lock_payload(state)),
-    })
+    return _payloads().MovePayload.from_move(
+        state, kind, ticket, actor, reason).to_primitive()
 
 
 class Notifier:
@@ -128,19 +102,19 @@ class Notifier:
             LOG.exception('miglock notifications are disabled: the '
                           'notification transport could not be set up')
 
-    def _emit(self, event_type, payload, warn=False):
+    def _emit(self, event_type, build, *args, warn=False):
+        """Send ``build(*args)``; built only when notifications are on."""
         if self._notifier is None:
             return
         try:
             send = self._notifier.warn if warn else self._notifier.info
-            send({}, event_type, payload)
+            send({}, event_type, build(*args))
         except Exception:
             LOG.exception('Could not send notification %s', event_type)
 
     def hold_changed(self, event, hold, state, actor=None):
-        self._emit('miglock.hold.%s' % event,
-                   hold_payload(hold, state, actor),
-                   warn=event == lock.EVENT_EVACUATED)
+        self._emit('miglock.hold.%s' % event, hold_payload, hold, state,
+                   actor, warn=event == lock.EVENT_EVACUATED)
 
     def move_changed(self, event, state, kind, ticket=None, actor=None,
                      reason=None):
@@ -148,12 +122,11 @@ class Notifier:
                 lock.EVENT_MOVE_ADMITTED: 'admitted',
                 lock.EVENT_MOVE_ENDED: 'ended',
                 lock.EVENT_MOVE_EXTENDED: 'extended'}[event]
-        self._emit('miglock.move.%s' % name,
-                   move_payload(state, kind, ticket, actor, reason))
+        self._emit('miglock.move.%s' % name, move_payload, state, kind,
+                   ticket, actor, reason)
 
     def static_changed(self, state):
-        self._emit('miglock.lock.static',
-                   versioned('LockPayload', lock_payload(state)))
+        self._emit('miglock.lock.static', static_payload, state)
 
 
 def get_notifier(conf):

@@ -30,10 +30,50 @@ HOLD = PREFIX % 'hold'
 RELEASE = PREFIX % 'release'
 BREAK = PREFIX % 'break'
 EXEMPT = PREFIX % 'exempt'
+END_MOVE = PREFIX % 'end_move'
+TICKETS = 'miglock:tickets:list'
+# Listing is not about one server: its own prefix.
+LIST = 'miglock:locks:list'
+USAGE = 'miglock:usage:show'
+QUOTA_SHOW = 'miglock:quotas:show'
+QUOTA_UPDATE = 'miglock:quotas:update'
 
 _PATH = '/servers/{server_id}/os-miglock'
 
 RULES = [
+    policy.DocumentedRuleDefault(
+        name=LIST, check_str=READER,
+        description="List the migration locks of a project's servers; "
+                    "another project's, or every project's "
+                    "(all_projects=true), needs the admin role by default.",
+        operations=[{'method': 'GET', 'path': '/os-miglock/locks'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=USAGE, check_str=READER,
+        description="Show a project's lock-seconds per instance (what "
+                    "nova-miglock-manage usage reports); another project's, "
+                    "or every project's, needs the admin role by default.",
+        operations=[{'method': 'GET', 'path': '/os-miglock/usage'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=TICKETS, check_str=ADMIN,
+        description='List admitted moves (migration tickets) that have not '
+                    'ended, of every project.',
+        operations=[{'method': 'GET', 'path': '/os-miglock/tickets'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=QUOTA_SHOW, check_str=READER,
+        description="Show a project's effective lock quota.",
+        operations=[{'method': 'GET',
+                     'path': '/os-miglock/quotas/{project_id}'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=QUOTA_UPDATE, check_str=ADMIN,
+        description="Override a project's lock quota, or return it to the "
+                    "configured default.",
+        operations=[{'method': 'PUT',
+                     'path': '/os-miglock/quotas/{project_id}'}],
+        scope_types=['project']),
     policy.DocumentedRuleDefault(
         name=SHOW, check_str=READER,
         description="Show a server's migration lock: state, holds, static "
@@ -62,6 +102,13 @@ RULES = [
         description="Let moves ignore a server's static locks for a while "
                     "(audited).",
         operations=[{'method': 'POST', 'path': _PATH + '/action (exempt)'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=END_MOVE, check_str=ADMIN,
+        description="End a server's admitted move by hand, for a move whose "
+                    "end Nova never reported (audited).",
+        operations=[{'method': 'POST',
+                     'path': _PATH + '/action (end_move)'}],
         scope_types=['project']),
 ]
 

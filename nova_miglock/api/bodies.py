@@ -12,7 +12,8 @@
 """Request bodies of our APIs: read one way, bounded, parsed strictly.
 
 The guest channel and the server lock API read bodies only through
-:func:`read` and parse them only through :func:`json_object`. Reading
+:func:`read` and parse them only through :func:`json_document` (which
+:func:`json_object` and the schemas of ``validation`` build on). Reading
 follows the framing the WSGI server gives (PEP 3333):
 
 * ``Content-Length`` must be a plain decimal number; that many bytes are
@@ -139,11 +140,24 @@ def _too_large(limit):
 def json_object(raw, allowed):
     """The body (bytes) as a JSON object with only ``allowed`` keys.
 
+    :raises InvalidRequest: as :func:`json_document`, or an unknown key.
+    """
+    fields = json_document(raw)
+    unknown = set(fields) - allowed
+    if unknown:
+        raise _invalid('unknown field(s) %s; expected %s' % (
+            ', '.join(sorted(unknown)), ', '.join(sorted(allowed))))
+    return fields
+
+
+def json_document(raw):
+    """The body (bytes) as a JSON object, for a schema to judge.
+
     An empty body is an empty object. Nesting is bounded before parsing,
     so no body can exhaust the parser's recursion; non-standard constants
     (``NaN``, ``Infinity``) are refused.
 
-    :raises InvalidRequest: not JSON, not an object, too deep, unknown key.
+    :raises InvalidRequest: not JSON, not an object, too deep.
     """
     if not raw.strip():
         return {}
@@ -157,10 +171,6 @@ def json_object(raw, allowed):
         raise _invalid('request body is not JSON: %s' % exc)
     if not isinstance(fields, dict):
         raise _invalid('request body must be a JSON object')
-    unknown = set(fields) - allowed
-    if unknown:
-        raise _invalid('unknown field(s) %s; expected %s' % (
-            ', '.join(sorted(unknown)), ', '.join(sorted(allowed))))
     return fields
 
 

@@ -158,6 +158,23 @@ def build_parser():
     cmd.add_argument('instance', help='instance UUID')
     cmd.add_argument('--events', type=_positive, default=10,
                      help='recent ledger events to show (default 10)')
+    cmd = add(lock_cmds, 'hold', commands.lock_hold,
+              'take or renew an operator hold: the instance is not moved '
+              'until it ends (recorded in the ledger)')
+    cmd.add_argument('instance', help='instance UUID')
+    cmd.add_argument('--holder', required=True,
+                     help='name of the hold; holding again renews it')
+    cmd.add_argument('--lease', type=_positive,
+                     help='seconds the hold lasts unless renewed (default '
+                     '[miglock]/default_lease)')
+    cmd.add_argument('--reason', default='',
+                     help='why the instance must not move (recorded)')
+    cmd.add_argument('--project', help="the instance's project, if the "
+                     'store has not seen the instance yet')
+    cmd = add(lock_cmds, 'release', commands.lock_release,
+              'release an operator hold')
+    cmd.add_argument('instance', help='instance UUID')
+    cmd.add_argument('--holder', required=True, help='name of the hold')
     cmd = add(lock_cmds, 'break', commands.lock_break,
               "end an instance's holds now (recorded in the ledger)")
     cmd.add_argument('instance', help='instance UUID')

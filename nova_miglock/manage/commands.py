@@ -26,6 +26,7 @@ from nova_miglock import lock
 from nova_miglock.manage import guest
 from nova_miglock.manage import hook
 from nova_miglock.manage import output
+from nova_miglock import manager as lock_manager
 
 CONF = miglock_conf.CONF
 
@@ -107,6 +108,58 @@ def lock_show(manager, args):
         ['At', 'Event', 'Holder', 'Reason', 'Actor'],
         [[lock.isoformat(e['at']), e['event'], e['holder'], e['reason'],
           e['actor']] for e in events], title='Recent events:')
+
+
+def _operator_target(manager, args):
+    """The instance as the store knows it, for an operator's hold.
+
+    This tool does not ask Nova: the project is the one the store has
+    recorded (or ``--project``), and the flavor's ``miglock:max_lease`` is
+    not known, so the configured limits apply.
+    """
+    state, _events = manager.history(args.instance, events=0)
+    project = args.project or state.project_id
+    if not project:
+        raise lock.InvalidRequest(
+            'the lock store does not know the project of instance %s; '
+            'give --project' % args.instance)
+    if state.project_id and project != state.project_id:
+        raise lock.InvalidRequest(
+            'instance %s belongs to project %s, not %s'
+            % (args.instance, state.project_id, project))
+    return lock_manager.Target(instance_uuid=args.instance,
+                               project_id=project,
+                               static_locks=state.static_locks)
+
+
+def lock_hold(manager, args):
+    grant = manager.acquire(
+        _operator_target(manager, args), args.holder,
+        source=lock.SOURCE_OPERATOR, lease_seconds=args.lease,
+        reason=args.reason, actor=operator_name())
+    if args.format == 'json':
+        output.emit_json(dict(grant.to_dict(), instance_uuid=args.instance))
+        return
+    print('Instance %s is held by %s (operator) until %s%s.' % (
+        args.instance, args.holder, lock.isoformat(grant.hold.expires_at),
+        ', the lease cut by [miglock]/max_hold' if grant.capped else ''))
+
+
+def lock_release(manager, args):
+    lock.validate_instance_uuid(args.instance)
+    released = manager.release(
+        lock_manager.Target(instance_uuid=args.instance, project_id=None),
+        args.holder, source=lock.SOURCE_OPERATOR, actor=operator_name())
+    if args.format == 'json':
+        output.emit_json({'instance_uuid': args.instance,
+                          'released': released.to_dict()
+                          if released else None})
+    elif released:
+        print('Released the hold of %s on instance %s.'
+              % (args.holder, args.instance))
+    else:
+        print('Instance %s had no operator hold by %s; nothing to release.'
+              % (args.instance, args.holder))
 
 
 def lock_break(manager, args):

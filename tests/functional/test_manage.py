@@ -85,6 +85,41 @@ def test_break_ends_the_holds_and_is_audited(url):
     assert last['actor'].startswith('operator')
 
 
+def test_an_operator_holds_renews_and_releases(url):
+    result = manage(url, 'lock', 'hold', INSTANCE, '--holder', 'maint',
+                    '--lease', '600', '--reason', 'disk replacement',
+                    '--project', 'proj')
+    assert result.returncode == 0, result.stderr
+    assert 'is held by maint (operator) until' in result.stdout
+    renewed = json.loads(manage(url, 'lock', 'hold', INSTANCE, '--holder',
+                                'maint', '--lease', '900', '--format',
+                                'json').stdout)
+    assert (renewed['source'], renewed['lease_seconds']) == ('operator',
+                                                             900.0)
+    result = manage(url, 'lock', 'hold', INSTANCE, '--holder', 'maint',
+                    '--project', 'another')
+    assert result.returncode == 2
+    assert 'belongs to project proj' in result.stderr
+    result = manage(url, 'lock', 'release', INSTANCE, '--holder', 'maint')
+    assert 'Released the hold of maint' in result.stdout
+    shown = json.loads(manage(url, 'lock', 'show', INSTANCE,
+                              '--format', 'json').stdout)
+    assert shown['state'] == 'unlocked'
+    assert [(e['event'], e['holder']) for e in shown['recent_events']] == [
+        ('acquire', 'maint'), ('renew', 'maint'), ('release', 'maint')]
+    assert shown['recent_events'][0]['actor'].startswith('operator')
+
+
+def test_an_operator_cannot_release_a_guests_hold(url):
+    _hold(url)
+    result = manage(url, 'lock', 'release', INSTANCE, '--holder', 'db')
+    assert result.returncode == 1
+    assert 'Traceback' not in result.stderr
+    shown = json.loads(manage(url, 'lock', 'show', INSTANCE,
+                              '--format', 'json').stdout)
+    assert [h['holder'] for h in shown['holds']] == ['db']
+
+
 def test_usage_reports_lock_seconds(url):
     _hold(url)
     data = json.loads(manage(url, 'usage', '--format', 'json').stdout)
@@ -121,6 +156,13 @@ def test_quota_set_and_show(url):
     (['usage', '--since', 'yesterday'], 'not an ISO 8601 date'),
     (['quota', 'set', 'proj', '--locked-instances', '-5'], 'limit is a '),
     (['lock', 'frobnicate'], 'invalid choice'),
+    (['lock', 'hold', INSTANCE, '--holder', 'maint'], 'give --project'),
+    (['lock', 'hold', INSTANCE, '--holder', 'bad name', '--project', 'p'],
+     'holder must be'),
+    (['lock', 'hold', INSTANCE, '--holder', 'maint', '--lease', '0'],
+     'must be a positive whole number'),
+    (['lock', 'hold', INSTANCE, '--holder', 'maint', '--project', 'p',
+      '--reason', 'a\tb'], 'control characters'),
 ])
 def test_bad_arguments_get_one_clear_error_and_change_nothing(url, args,
                                                               fragment):

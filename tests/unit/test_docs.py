@@ -27,6 +27,14 @@ def test_sphinx_builds_without_warnings(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
 
 
+def test_api_reference_builds_without_warnings(tmp_path):
+    result = subprocess.run(
+        [sys.executable, '-m', 'sphinx', '-W', '--keep-going', '-q', '-b',
+         'html', 'api-ref/source', str(tmp_path / 'html')],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
 def test_release_notes_lint(tmp_path):
     result = subprocess.run(
         [os.path.join(os.path.dirname(sys.executable), 'reno'), 'lint'],

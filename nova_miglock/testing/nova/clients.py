@@ -22,14 +22,18 @@ from keystoneauth1 import session as ks_session
 from novaclient import client as nova_client
 
 
-def novaclient_for(test, admin=True, version='2.1'):
+def session_for(test, admin=True):
+    """A keystoneauth session as the harness's admin or member user."""
     api = test.admin_api if admin else test.api
     headers = {'X-Auth-User': 'admin' if admin else 'fake',
                'X-Auth-Project-Id': api.project_id,
                'X-Roles': 'admin,member,reader' if admin else
                'member,reader'}
-    session = ks_session.Session(
-        auth=noauth.NoAuth(endpoint=api.base_url),
-        additional_headers=headers)
-    return nova_client.Client(version, session=session,
+    return ks_session.Session(auth=noauth.NoAuth(endpoint=api.base_url),
+                              additional_headers=headers)
+
+
+def novaclient_for(test, admin=True, version='2.1'):
+    api = test.admin_api if admin else test.api
+    return nova_client.Client(version, session=session_for(test, admin),
                               endpoint_override=api.base_url)

@@ -1,0 +1,177 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""A client of the server lock API on a keystoneauth session.
+
+The API lives in Nova's compute endpoint (``/servers/{id}/os-miglock``,
+``/os-miglock``), so the client needs only the compute endpoint and the
+session openstackclient (or any SDK user) already has. It imports nothing
+of the server side. Errors keep the server's message: Nova's fault body
+``{"<fault>": {"code", "message"}}``.
+"""
+
+import re
+import urllib.parse
+
+from osc_lib import exceptions
+
+API_VERSION = '1.0'
+SERVICE_TYPE = 'miglock'
+_UUID = re.compile(r'^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?'
+                   r'[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$')
+# A request that takes longer is answered as failed: every wait is
+# bounded, a hold's own ``wait`` included (it adds to this).
+TIMEOUT = 60
+
+
+class APIError(exceptions.ClientException):
+    """The API refused a request; ``code`` is the HTTP status."""
+
+    http_status = 500
+    message = 'Migration lock API error'
+
+
+class Client:
+    """The lock of servers, through Nova's compute endpoint."""
+
+    def __init__(self, session, endpoint, version=API_VERSION,
+                 timeout=TIMEOUT):
+        self._session = session
+        self._endpoint = endpoint.rstrip('/')
+        self._version = version
+        self._timeout = timeout
+
+    def _request(self, method, path, body=None, params=None, wait=0):
+        headers = {'Accept': 'application/json',
+                   'OpenStack-API-Version': '%s %s' % (SERVICE_TYPE,
+                                                       self._version)}
+        response = self._session.request(
+            self._endpoint + path, method, json=body, params=params,
+            headers=headers, raise_exc=False,
+            timeout=self._timeout + (wait or 0))
+        if response.status_code >= 400:
+            raise APIError(response.status_code, _error_message(response))
+        if not response.content:
+            return None
+        return response.json()
+
+    @staticmethod
+    def _server_path(server_id, rest=''):
+        return '/servers/%s/os-miglock%s' % (
+            urllib.parse.quote(server_id, safe=''), rest)
+
+    def find_server(self, name_or_id):
+        """The id of a server given by id or by its exact name."""
+        if _UUID.match(name_or_id):
+            return name_or_id
+        found = self._request('GET', '/servers', params={
+            'name': '^%s$' % re.escape(name_or_id)})['servers']
+        found = [s for s in found if s.get('name') == name_or_id]
+        if not found:
+            raise exceptions.CommandError(
+                'No server with a name or ID of %r exists.' % name_or_id)
+        if len(found) > 1:
+            raise exceptions.CommandError(
+                'More than one server is named %r; give its ID.'
+                % name_or_id)
+        return found[0]['id']
+
+    def versions(self):
+        return self._request('GET', '/os-miglock')['versions']
+
+    def show(self, server_id):
+        return self._request('GET', self._server_path(server_id))['miglock']
+
+    def hold(self, server_id, holder, lease_seconds=None, reason=None,
+             wait=None):
+        body = {key: value for key, value in (
+            ('lease_seconds', lease_seconds), ('reason', reason),
+            ('wait', wait)) if value is not None}
+        return self._request('PUT', self._server_path(
+            server_id, '/holds/%s' % urllib.parse.quote(holder, safe='')),
+            body=body, wait=wait)['hold']
+
+    def release(self, server_id, holder):
+        self._request('DELETE', self._server_path(
+            server_id, '/holds/%s' % urllib.parse.quote(holder, safe='')))
+
+    def break_holds(self, server_id, reason, holder=None):
+        args = {'reason': reason}
+        if holder is not None:
+            args['holder'] = holder
+        return self._request('POST', self._server_path(server_id, '/action'),
+                             body={'break': args})['broken']
+
+    def exempt(self, server_id, reason, seconds=None):
+        args = {'reason': reason}
+        if seconds is not None:
+            args['seconds'] = seconds
+        return self._request('POST', self._server_path(server_id, '/action'),
+                             body={'exempt': args})['miglock']
+
+    def usage(self, project_id=None, all_projects=False, since=None,
+              until=None):
+        params = {key: value for key, value in (
+            ('project_id', project_id), ('since', since), ('until', until))
+            if value}
+        if all_projects:
+            params['all_projects'] = 'true'
+        return self._request('GET', '/os-miglock/usage',
+                             params=params)['usage']
+
+    def tickets(self, overdue=False):
+        params = {'overdue': 'true'} if overdue else {}
+        return self._request('GET', '/os-miglock/tickets',
+                             params=params)['tickets']
+
+    def end_move(self, server_id, outcome=None):
+        args = {'outcome': outcome} if outcome else {}
+        return self._request('POST', self._server_path(server_id, '/action'),
+                             body={'end_move': args})['ended']
+
+    def _quota_path(self, project_id):
+        return '/os-miglock/quotas/%s' % urllib.parse.quote(project_id,
+                                                            safe='')
+
+    def quota_show(self, project_id):
+        return self._request('GET', self._quota_path(project_id))['quota']
+
+    def quota_set(self, project_id, **limits):
+        """Set limits; a limit of None returns it to the default."""
+        return self._request('PUT', self._quota_path(project_id),
+                             body={'quota': limits})['quota']
+
+    def list(self, project_id=None, all_projects=False,
+             include_unlocked=False, limit=None):
+        params = {}
+        if project_id:
+            params['project_id'] = project_id
+        if all_projects:
+            params['all_projects'] = 'true'
+        if include_unlocked:
+            params['include_unlocked'] = 'true'
+        if limit is not None:
+            params['limit'] = str(limit)
+        return self._request('GET', '/os-miglock/locks',
+                             params=params)['locks']
+
+
+def _error_message(response):
+    """The server's own words, whatever shape the error body has."""
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or response.reason or '').strip()[:500]
+    if isinstance(body, dict) and len(body) == 1:
+        fault = next(iter(body.values()))
+        if isinstance(fault, dict) and fault.get('message'):
+            return fault['message']
+    return str(body)[:500]
