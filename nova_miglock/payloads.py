@@ -180,3 +180,22 @@ def data_of(primitive, name):
     if not isinstance(data, dict):
         raise PayloadError('%s has no data' % name)
     return data
+
+
+def lock_of(primitive):
+    """The lock a received notification carries, read by version.
+
+    A ``LockPayload`` is the lock; a hold's or a move's payload carries it
+    in ``lock``. Consumers (the host agents) read only through here, so a
+    payload of a major version they do not know is refused, not guessed.
+
+    :raises PayloadError: not a payload this code reads.
+    """
+    name = primitive.get(SERIAL_NAMESPACE + '.name') \
+        if isinstance(primitive, dict) else None
+    if name not in ('LockPayload', 'HoldPayload', 'MovePayload'):
+        raise PayloadError('%s carries no lock' % (name or 'the payload'))
+    data = data_of(primitive, name)
+    if name == 'LockPayload':
+        return data
+    return data_of(data.get('lock'), 'LockPayload')

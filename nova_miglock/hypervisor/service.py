@@ -16,6 +16,7 @@ import threading
 from oslo_log import log as logging
 
 from nova_miglock.hypervisor import sync
+from nova_miglock import payloads
 from nova_miglock import periodic
 
 LOG = logging.getLogger(__name__)
@@ -28,14 +29,18 @@ class LockEndpoint:
         self._agent = agent
 
     def info(self, ctxt, publisher_id, event_type, payload, metadata):
-        data = (payload or {}).get('miglock_object.data') or {}
-        lock_data = (data.get('lock') or {}).get('miglock_object.data') \
-            or (data if 'generation' in data else None)
-        if lock_data:
-            try:
-                self._agent.on_lock(lock_data)
-            except Exception:
-                LOG.exception('Could not apply %s', event_type)
+        try:
+            lock_data = payloads.lock_of(payload)
+        except payloads.PayloadError as exc:
+            # Not a lock, or a version this agent does not know: the next
+            # resync reads the store instead.
+            LOG.debug('Ignoring %(event)s: %(why)s',
+                      {'event': event_type, 'why': exc})
+            return
+        try:
+            self._agent.on_lock(lock_data)
+        except Exception:
+            LOG.exception('Could not apply %s', event_type)
 
     warn = error = info
 

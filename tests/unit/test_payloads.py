@@ -204,3 +204,14 @@ def test_consumers_refuse_what_they_cannot_read(change):
 def test_consumers_refuse_what_is_not_a_payload():
     with pytest.raises(payloads.PayloadError):
         payloads.data_of(['x'], 'LockPayload')
+
+
+def test_the_host_agent_reads_the_lock_of_every_event_by_version():
+    for event_type, _priority, payload in _sent():
+        assert payloads.lock_of(payload)['generation'] == 7, event_type
+    hold = _sent()[0][2]
+    hold['miglock_object.data']['lock']['miglock_object.version'] = '2.0'
+    with pytest.raises(payloads.PayloadError):
+        payloads.lock_of(hold)
+    with pytest.raises(payloads.PayloadError):
+        payloads.lock_of({'nova_object.name': 'InstanceActionPayload'})
