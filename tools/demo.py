@@ -151,7 +151,7 @@ class Demo(base.NovaTestCase):
             '"%s"' % a if ' ' in a else a for a in args))
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            status = parsed.func(self.store, parsed)
+            status = parsed.func(self.manager, parsed)
         show('', out.getvalue() + '(exit status %d)' % (status or 0))
 
     def drain_story(self, server):
