@@ -28,6 +28,7 @@ from nova_miglock.manage import configure_command
 from nova_miglock.manage import drain
 from nova_miglock.manage import files
 from nova_miglock.manage import model
+from nova_miglock.manage import output
 from nova_miglock import manager as lock_manager
 from nova_miglock import store as lock_store
 from nova_miglock import version
@@ -107,8 +108,9 @@ def _positive(text):
 
 def build_parser():
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument('--format', choices=('table', 'json'),
-                        default='table', help='output format')
+    common.add_argument('--format', choices=output.FORMATS,
+                        default='table',
+                        help='output format (as openstackclient\'s -f)')
     parser = _Parser(prog=PROG, description='Operate the migration lock '
                      'store of nova-miglock.')
     parser.add_argument('--config-file', action='append', metavar='PATH',
@@ -286,6 +288,8 @@ def _run_without_store(args):
 
 def main(argv=None):
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    if getattr(args, 'format', None) in output.FORMATS:
+        output.use_format(args.format)
     if not getattr(args, 'needs_store', True):
         return _run_without_store(args)
     try:

@@ -18,6 +18,7 @@ import sys
 import uuid
 
 import pytest
+import yaml
 
 from nova_miglock import lock
 from nova_miglock.store.sql import driver
@@ -69,6 +70,18 @@ def test_lock_list_and_show_tell_who_holds_what(url):
     assert shown['state'] == 'locked'
     assert shown['holds'][0]['reason'] == 'nightly backup'
     assert shown['recent_events'][0]['event'] == 'acquire'
+
+
+def test_listings_speak_openstackclients_formats(url):
+    _hold(url)
+    (row,) = yaml.safe_load(manage(url, 'lock', 'list', '--format',
+                                   'yaml').stdout)
+    assert (row['Instance'], row['Holders'], row['State']) == (
+        INSTANCE, 'db', 'locked')
+    value = manage(url, 'lock', 'list', '--format', 'value').stdout
+    assert value.split()[:3] == [INSTANCE, 'proj', 'locked']
+    refused = manage(url, 'lock', 'list', '--format', 'xml')
+    assert refused.returncode == 2 and 'invalid choice' in refused.stderr
 
 
 def test_break_ends_the_holds_and_is_audited(url):
