@@ -1,0 +1,64 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The cloud of the integration tests: OS_CLOUD, or one started here.
+
+Without ``OS_CLOUD``, the one-machine cloud (``tests/cloud``) starts once
+for the session, in a directory that pytest keeps (its ``logs/`` show what
+each service did), and stops at the end. Where it cannot start (not root,
+libvirt or a service missing) every test is skipped with the reason; with
+``MIGLOCK_CLOUD_REQUIRED=1`` (CI) a failure to start is an error instead.
+"""
+
+import os
+
+import pytest
+
+from tests.cloud import cloud
+from tests.cloud import processes
+
+
+@pytest.fixture(scope='session', autouse=True)
+def integration_cloud(tmp_path_factory):
+    if os.environ.get('OS_CLOUD'):
+        yield None
+        return
+    required = os.environ.get('MIGLOCK_CLOUD_REQUIRED') == '1'
+    reason = cloud.missing()
+    if reason:
+        if required:
+            pytest.fail('the integration cloud cannot start: %s' % reason)
+        pytest.skip('the integration cloud cannot start: %s' % reason)
+    the_cloud = cloud.Cloud(str(tmp_path_factory.mktemp('cloud')))
+    try:
+        state = the_cloud.start()
+    except processes.StartError as exc:
+        message = 'the integration cloud did not start (logs in %s/logs): ' \
+            '%s' % (the_cloud.run_dir, exc)
+        if required:
+            pytest.fail(message)
+        pytest.skip(message)
+    print('\nthe integration cloud started in %.1f s in %s'
+          % (state['start_seconds'], the_cloud.run_dir))
+    saved = {key: os.environ.get(key) for key in (
+        'OS_CLOUD', 'OS_CLIENT_CONFIG_FILE', 'MIGLOCK_CLOUD_DIR')}
+    os.environ.update(OS_CLOUD='miglock-admin',
+                      OS_CLIENT_CONFIG_FILE=the_cloud.path('clouds.yaml'),
+                      MIGLOCK_CLOUD_DIR=the_cloud.run_dir)
+    try:
+        yield the_cloud
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        the_cloud.stop()
