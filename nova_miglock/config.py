@@ -17,17 +17,12 @@ parsed nova.conf; our options are simply registered on the same CONF.
 
 from oslo_config import cfg
 from oslo_log import log as logging
-import oslo_messaging as messaging
 
 from nova_miglock import conf as miglock_conf
 
 CONF = miglock_conf.CONF
 PROJECT = 'nova'
 PROG = 'nova-miglock'
-# Nova's services default oslo.messaging's control_exchange to "nova"
-# (nova/rpc.py), and its notifications go to that exchange; ours must
-# default the same, or the listener waits on an exchange nobody uses.
-EXCHANGE = 'nova'
 
 # Libraries whose INFO messages are noise for an operator.
 QUIET_LOGGERS = ['alembic=WARN', 'stevedore=WARN']
@@ -51,7 +46,6 @@ def parse(config_files=None, config_dirs=None, args=None):
         logging.set_defaults(default_log_levels=(
             logging.get_default_log_levels() + QUIET_LOGGERS))
         _LOGGING_REGISTERED = True
-    messaging.set_transport_defaults(control_exchange=EXCHANGE)
     cli = list(args or [])
     for path in config_files or []:
         cli += ['--config-file', path]
