@@ -396,9 +396,16 @@ class Cloud:
     def start_compute(self, host):
         self._compute(host)
 
+    def stop_agent(self, host):
+        """Stop nova-miglock's host agent only."""
+        processes.stop(self.run_dir, 'miglock-compute-%s' % host)
+
     def _compute(self, host):
         self._nova_service('nova-compute-%s' % host, 'nova-compute',
                            self.path('etc', 'nova', '%s.conf' % host))
+        self.start_agent(host)
+
+    def start_agent(self, host):
         self._start('miglock-compute-%s' % host, [
             os.path.join(BIN, 'nova-miglock-compute')] + self._config_args(
             self.path('etc', 'nova', 'nova.conf'),

@@ -35,7 +35,17 @@ import requests
 import testtools
 
 API_VERSION = novaclient.API_MAX_VERSION.get_string()
-TENANT_CLOUD = os.environ.get('MIGLOCK_TENANT_CLOUD', 'miglock-alpha-member')
+
+
+def tenant_cloud():
+    """The clouds.yaml entry of a tenant (a member of its project).
+
+    ``MIGLOCK_TENANT_CLOUD``, else the one-machine cloud's alpha member,
+    else devstack's ``devstack`` (its demo user).
+    """
+    return os.environ.get('MIGLOCK_TENANT_CLOUD') or (
+        'miglock-alpha-member' if os.environ.get('MIGLOCK_CLOUD_DIR')
+        else 'devstack')
 
 
 def local_cloud():
@@ -67,7 +77,8 @@ class Base(testtools.TestCase):
                                        session=self.admin_session)
         self.local = local_cloud()
 
-    def tenant(self, cloud_name=TENANT_CLOUD):
+    def tenant(self, cloud_name=None):
+        cloud_name = cloud_name or tenant_cloud()
         try:
             session = session_for(cloud_name)
         except Exception as exc:

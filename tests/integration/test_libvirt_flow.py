@@ -17,12 +17,14 @@ nova-compute's libvirt driver → libvirt's migration to the other host
 goes through nova-api-metadata as the Neutron metadata proxy calls it.
 """
 
+import os
 import subprocess
 
 from novaclient import exceptions as nova_exceptions
 
 from tests.integration import cloud
 
+NAMESPACE = 'http://openstack.org/xmlns/nova-miglock/1.0'
 HOLD = {'lease_seconds': 300, 'reason': 'database checkpoint'}
 
 
@@ -91,11 +93,7 @@ class LibvirtFlowTest(cloud.Base):
         target = 'compute2' if source == 'compute1' else 'compute1'
         name = self.instance_name(server)
         # The host agent mirrors the lock into the domain's metadata.
-        self.cloud_wait('the lock in %s\'s libvirt metadata' % name,
-                        lambda: 'state="locked"' in self.virsh(
-                            source, 'metadata', name,
-                            'http://openstack.org/xmlns/nova-miglock/1.0'
-                        ).stdout)
+        self.wait_mirrored(source, name, 'locked')
         address = dict(local_cloud_computes())[target]
         result = self.virsh(source, 'migrate', '--live', '--p2p',
                             '--persistent', '--undefinesource', name,
@@ -106,6 +104,54 @@ class LibvirtFlowTest(cloud.Base):
         self.assertIn(name, self.domains(source))
         self.assertNotIn(name, self.domains(target))
         self.assertEqual(source, self.cloud_host(server))
+
+    def wait_mirrored(self, host, name, state):
+        self.cloud_wait('%s in %s\'s libvirt metadata' % (state, name),
+                        lambda: 'state="%s"' % state in self.virsh(
+                            host, 'metadata', name, NAMESPACE).stdout)
+
+    def test_hook_refusal_stops_novas_live_migration(self):
+        """The hook is the last line: nothing moves, Nova says ERROR.
+
+        The source's host agent is stopped while the domain's metadata
+        says locked, and the lock is then removed: the gate admits the
+        move (the store is unlocked), Nova's libvirt driver hands libvirt
+        the domain XML it builds, and the destination's hook refuses on
+        what that XML still carries. libvirt fails migrateToURI3 before
+        copying anything; Nova's compute manager, which cannot tell how far
+        the driver got, marks the migration and the server ERROR without
+        rolling back. The guest runs on where it was.
+        """
+        local = self.need_local('stopping a host agent')
+        from tests.cloud import cloud as local_cloud_module
+        the_cloud = local_cloud_module.Cloud(local['run_dir'])
+        tenant = self.tenant()
+        server = self.cloud_boot(client=tenant)
+        source = self.cloud_host(server)
+        target = 'compute2' if source == 'compute1' else 'compute1'
+        name = self.instance_name(server)
+        tenant.servers.add_tag(server, 'miglock:static')
+        self.wait_mirrored(source, name, 'locked')
+        the_cloud.stop_agent(source)
+        self.addCleanup(the_cloud.start_agent, source)
+        tenant.servers.delete_tag(server, 'miglock:static')
+        self.cloud_wait('the store to see the tag gone', lambda: not
+                        self.miglock('get', server)[1]['miglock']['locked'])
+
+        self.live_migrate(server)  # admitted: the store says unlocked
+        self.cloud_wait('Nova to give up the live migration', lambda:
+                        self.migration_status(server) == 'error')
+        self.cloud_wait('the server in ERROR', lambda: self.cloud_status(
+            server, 'ERROR'))
+        self.addCleanup(self.nova.servers.reset_state, server, 'active')
+        self.assertEqual(source, self.cloud_host(server))
+        self.assertIn(name, self.domains(source))
+        self.assertNotIn(name, self.domains(target))
+        with open(os.path.join(local['run_dir'], 'logs',
+                               'nova-compute-%s.log' % source)) as stream:
+            self.assertIn('nova-miglock: refusing migration of %s: '
+                          'instance %s is locked against migration: tag '
+                          'miglock:static' % (name, server.id), stream.read())
 
     def virsh(self, host, *args):
         return subprocess.run(['virsh', '-c', self.local_uri(host)] +
@@ -168,14 +214,33 @@ class LibvirtFlowTest(cloud.Base):
         the_cloud = local_cloud_module.Cloud(local['run_dir'])
         service = self.nova.services.list(host=source,
                                           binary='nova-compute')[0]
+        # The host fails: its compute service stops and its guests die
+        # (a running QEMU would still hold the disk's image lock).
         the_cloud.stop_compute(source)
         self.addCleanup(self.restart_compute, the_cloud, source, service)
+        self.destroy_domain(source, self.instance_name(server))
         self.nova.services.force_down(service.id, True)
         self.nova.servers.evacuate(server)
-        self.wait_moved(server, source, 'ACTIVE')
+        target = 'compute2' if source == 'compute1' else 'compute1'
         self.cloud_wait('the evacuation record to complete', lambda:
                         self.migration_status(server) in ('done',
                                                           'completed'))
+        self.assertEqual(target, self.cloud_host(server))
+        # NOTE: Nova rebuilds the server in the state it recorded; here that
+        # was sometimes "stopped" (SHUTOFF), see doc/source/nova-flow.rst.
+        moved = self.cloud_wait('the evacuated server to settle', lambda: (
+            self.cloud_status(server, 'ACTIVE') or
+            self.cloud_status(server, 'SHUTOFF')))
+        if moved.status == 'ACTIVE':
+            self.assertIn(self.instance_name(server), self.domains(target))
+
+    def destroy_domain(self, host, name):
+        import libvirt
+        conn = libvirt.open(self.local_uri(host))
+        try:
+            conn.lookupByName(name).destroy()
+        finally:
+            conn.close()
 
     def restart_compute(self, the_cloud, host, service):
         the_cloud.start_compute(host)
