@@ -26,6 +26,18 @@ from tests.cloud import cloud
 from tests.cloud import processes
 
 
+# The first test also waits for the cloud to start (pytest-timeout counts
+# a test's fixtures): minutes on a loaded 2-core machine.
+TIMEOUT = int(os.environ.get('MIGLOCK_CLOUD_TEST_TIMEOUT', '900'))
+
+
+def pytest_collection_modifyitems(items):
+    here = os.path.dirname(os.path.abspath(__file__))
+    for item in items:
+        if str(item.path).startswith(here + os.sep):
+            item.add_marker(pytest.mark.timeout(TIMEOUT))
+
+
 @pytest.fixture(scope='session', autouse=True)
 def integration_cloud(tmp_path_factory):
     if os.environ.get('OS_CLOUD'):
