@@ -17,6 +17,7 @@ from oslo_log import log as logging
 
 from nova_miglock.hypervisor import sync
 from nova_miglock import listener
+from nova_miglock import notifications
 
 LOG = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ class HostAgentService:
         self._writer = writer or sync.DomainWriter()
         self._writer.libvirt.virEventRegisterDefaultImpl()
         self.agent = sync.HostAgent(conf, store, writer=self._writer)
-        transport = transport or messaging.get_notification_transport(conf)
+        # On Nova's exchange, where nova-api's filters publish.
+        transport = transport or notifications.notification_transport(conf)
         self._listener = messaging.get_notification_listener(
             transport, [messaging.Target(topic=topic) for topic in
                         conf.miglock_notifications.topics],

@@ -12,13 +12,18 @@
 """The cloud of the integration tests: OS_CLOUD, or one started here.
 
 Without ``OS_CLOUD``, the one-machine cloud (``tests/cloud``) starts once
-for the session, in a directory that pytest keeps (its ``logs/`` show what
-each service did), and stops at the end. Where it cannot start (not root,
+for the session and stops at the end. Its directory stays in
+``MIGLOCK_CLOUD_RUNS`` (default ``.cloud/runs`` in the source tree) with
+each service's ``logs/`` and configuration, without the instances and
+images. Where it cannot start (not root,
 libvirt or a service missing) every test is skipped with the reason; with
 ``MIGLOCK_CLOUD_REQUIRED=1`` (CI) a failure to start is an error instead.
 """
 
 import os
+import shutil
+import tempfile
+import time
 
 import pytest
 
@@ -39,7 +44,7 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope='session', autouse=True)
-def integration_cloud(tmp_path_factory):
+def integration_cloud():
     if os.environ.get('OS_CLOUD'):
         yield None
         return
@@ -49,7 +54,12 @@ def integration_cloud(tmp_path_factory):
         if required:
             pytest.fail('the integration cloud cannot start: %s' % reason)
         pytest.skip('the integration cloud cannot start: %s' % reason)
-    the_cloud = cloud.Cloud(str(tmp_path_factory.mktemp('cloud')))
+    runs = os.environ.get('MIGLOCK_CLOUD_RUNS') or os.path.join(
+        os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__)))), '.cloud', 'runs')
+    os.makedirs(runs, exist_ok=True)
+    the_cloud = cloud.Cloud(tempfile.mkdtemp(
+        prefix=time.strftime('%Y%m%d-%H%M%S-'), dir=runs))
     try:
         state = the_cloud.start()
     except processes.StartError as exc:
@@ -74,3 +84,5 @@ def integration_cloud(tmp_path_factory):
             else:
                 os.environ[key] = value
         the_cloud.stop()
+        for bulky in ('state', 'libvirt'):
+            shutil.rmtree(the_cloud.path(bulky), ignore_errors=True)
