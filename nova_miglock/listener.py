@@ -30,6 +30,7 @@ import oslo_messaging as messaging
 
 from nova_miglock import lock
 from nova_miglock import manager as lock_manager
+from nova_miglock import notifications
 from nova_miglock import periodic
 from nova_miglock import static_locks
 
@@ -159,7 +160,7 @@ class Listener:
     def __init__(self, conf, manager, reconciler, transport=None):
         self._conf = conf
         self._manager = manager
-        transport = transport or messaging.get_notification_transport(conf)
+        transport = transport or notifications.notification_transport(conf)
         targets = [messaging.Target(topic=topic)
                    for topic in conf.miglock_listener.nova_topics]
         self._listener = messaging.get_notification_listener(

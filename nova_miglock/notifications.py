@@ -76,6 +76,20 @@ def move_payload(state, kind, ticket, actor, reason):
         state, kind, ticket, actor, reason).to_primitive()
 
 
+# Nova's services default oslo.messaging's control_exchange to "nova"
+# (nova/rpc.py), and their notifications go to that exchange; ours default
+# the same, or the listener waits on an exchange nobody sends to. A
+# control_exchange set in the configuration still wins.
+NOVA_EXCHANGE = 'nova'
+
+
+def notification_transport(conf):
+    """The notification transport, on Nova's exchange unless configured."""
+    import oslo_messaging as messaging
+    messaging.set_transport_defaults(control_exchange=NOVA_EXCHANGE)
+    return messaging.get_notification_transport(conf)
+
+
 class Notifier:
     """Sends miglock.* notifications.
 
@@ -92,8 +106,7 @@ class Notifier:
         # once a notification is sent.
         import oslo_messaging as messaging
         try:
-            transport = transport or messaging.get_notification_transport(
-                conf)
+            transport = transport or notification_transport(conf)
             self._notifier = messaging.Notifier(
                 transport, driver=conf.miglock_notifications.driver,
                 topics=conf.miglock_notifications.topics,

@@ -16,6 +16,7 @@ import threading
 from oslo_log import log as logging
 
 from nova_miglock.hypervisor import sync
+from nova_miglock import notifications
 from nova_miglock import payloads
 from nova_miglock import periodic
 
@@ -71,7 +72,8 @@ class HostAgentService:
         self.agent = sync.HostAgent(conf, store, writer=self._writer,
                                     events=True)
         self._stopped = threading.Event()
-        transport = transport or messaging.get_notification_transport(conf)
+        # On Nova's exchange, where nova-api's filters publish.
+        transport = transport or notifications.notification_transport(conf)
         self._listener = messaging.get_notification_listener(
             transport, [messaging.Target(topic=topic) for topic in
                         conf.miglock_notifications.topics],

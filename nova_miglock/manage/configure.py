@@ -23,8 +23,9 @@ api-paste.ini
 nova.conf
   ``MigrationLockFilter`` is made available and enabled in
   ``[filter_scheduler]``; versioned notifications and instance updates are
-  turned on for the listener; ``[miglock_store]/connection`` is set when
-  given.
+  turned on for the listener, and sent (a notification driver, when
+  ``[oslo_messaging_notifications]`` has none);
+  ``[miglock_store]/connection`` is set when given.
 
 Every change is recorded (``recorded``) so that ``--remove`` restores the
 file to the letter; our own words (filter names, paste filters) are
@@ -44,6 +45,7 @@ NOVA_DEFAULT_FILTERS = ['ComputeFilter', 'ComputeCapabilitiesFilter',
                         'ServerGroupAffinityFilter']
 VERSIONED_FORMATS = ('versioned', 'both')
 STATE_CHANGE = 'vm_state'
+NOTIFICATION_DRIVER = 'messagingv2'
 
 
 PASTE_FILTERS = (
@@ -181,6 +183,16 @@ def _configure_notifications(conf, changes):
         changes.append('[notifications] notification_format: %s -> both '
                        '(the listener needs versioned notifications)'
                        % current)
+    # oslo.messaging's default driver is none: without one, Nova formats
+    # its notifications and sends none of them.
+    drivers = conf.get('oslo_messaging_notifications', 'driver')
+    if not [driver for driver in drivers if driver not in ('', 'noop')]:
+        recorded.change(conf, 'oslo_messaging_notifications', 'driver',
+                        lambda c: c.set('oslo_messaging_notifications',
+                                        'driver', NOTIFICATION_DRIVER))
+        changes.append('[oslo_messaging_notifications] driver: %s (Nova '
+                       'sends no notification without one)'
+                       % NOTIFICATION_DRIVER)
     if not any(conf.get('notifications', 'notify_on_state_change')):
         recorded.change(conf, 'notifications', 'notify_on_state_change',
                         lambda c: c.set('notifications',
@@ -228,11 +240,14 @@ def unconfigure_nova_conf(text):
                             'both'),
         recorded.undo_value(conf, 'notifications', 'notify_on_state_change',
                             STATE_CHANGE),
+        recorded.undo_value(conf, 'oslo_messaging_notifications', 'driver',
+                            NOTIFICATION_DRIVER),
         recorded.undo_value(conf, 'miglock_store', 'connection', None)]
     options = [('filter_scheduler', 'available_filters'),
                ('filter_scheduler', 'enabled_filters'),
                ('notifications', 'notification_format'),
                ('notifications', 'notify_on_state_change'),
+               ('oslo_messaging_notifications', 'driver'),
                ('miglock_store', 'connection')]
     changes = ['[%s] %s: restored' % option
                for option, changed in zip(options, done) if changed]

@@ -9,40 +9,93 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Where the integration tests run: a real cloud, or the in-process Nova.
+"""Where the integration tests run: a real cloud, through Keystone.
 
-With ``OS_CLOUD`` set (clouds.yaml, as ``openstack`` uses it; after
-``./stack.sh`` with the devstack plugin, ``OS_CLOUD=devstack-admin``), the
-tests talk to that cloud through python-novaclient. Without it, they run
-against the in-process Nova of the functional tests, through the same
-python-novaclient calls, so they are exercised on every change.
+``OS_CLOUD`` names the cloud in clouds.yaml as ``openstack`` reads it
+(after ``./stack.sh`` with the devstack plugin: ``OS_CLOUD=devstack-admin``).
+Without it, ``conftest.py`` starts the one-machine cloud of
+``tests/cloud`` for the session and points ``OS_CLOUD`` at its admin.
+
+Tests that reach behind the API (libvirt daemons, a compute service to
+stop, the metadata API as the Neutron proxy calls it) need what the
+one-machine cloud records in ``MIGLOCK_CLOUD_DIR``; against another cloud
+they are skipped with the reason, unless ``MIGLOCK_METADATA_URL`` and
+``MIGLOCK_METADATA_SECRET`` name its metadata API and proxy secret.
 """
 
+import hashlib
+import hmac
+import json
 import os
 import time
 
 import novaclient
 from novaclient import client as nova_client
+import requests
 import testtools
 
-CLOUD = os.environ.get('OS_CLOUD')
 API_VERSION = novaclient.API_MAX_VERSION.get_string()
 
 
-def _id(resource):
-    return resource['id'] if isinstance(resource, dict) else resource.id
+def tenant_cloud():
+    """The clouds.yaml entry of a tenant (a member of its project).
 
-
-class Helpers:
-    """Cloud operations over python-novaclient, as a tenant would use them.
-
-    Needs ``self.nova`` (admin) in the test.
+    ``MIGLOCK_TENANT_CLOUD``, else the one-machine cloud's alpha member,
+    else devstack's ``devstack`` (its demo user).
     """
+    return os.environ.get('MIGLOCK_TENANT_CLOUD') or (
+        'miglock-alpha-member' if os.environ.get('MIGLOCK_CLOUD_DIR')
+        else 'devstack')
 
-    timeout = float(os.environ.get('OS_MIGLOCK_TIMEOUT', '300'))
 
-    def cloud_wait(self, what, predicate, interval=0.5):
-        deadline = time.monotonic() + self.timeout
+def local_cloud():
+    """The one-machine cloud's state, or None against another cloud."""
+    directory = os.environ.get('MIGLOCK_CLOUD_DIR')
+    if not directory:
+        return None
+    with open(os.path.join(directory, 'state.json')) as stream:
+        state = json.load(stream)
+    state['run_dir'] = directory
+    return state
+
+
+def session_for(cloud_name):
+    import openstack.config
+    region = openstack.config.OpenStackConfig().get_one(cloud=cloud_name)
+    return region.get_session()
+
+
+class Base(testtools.TestCase):
+    """A test against the cloud named by OS_CLOUD, as its admin."""
+
+    timeout = float(os.environ.get('OS_MIGLOCK_TIMEOUT', '180'))
+
+    def setUp(self):
+        super().setUp()
+        self.admin_session = session_for(os.environ['OS_CLOUD'])
+        self.nova = nova_client.Client(API_VERSION,
+                                       session=self.admin_session)
+        self.local = local_cloud()
+
+    def tenant(self, cloud_name=None):
+        cloud_name = cloud_name or tenant_cloud()
+        try:
+            session = session_for(cloud_name)
+        except Exception as exc:
+            self.skipTest('no cloud %s in clouds.yaml: %s'
+                          % (cloud_name, exc))
+        return nova_client.Client(API_VERSION, session=session)
+
+    def need_local(self, what):
+        if self.local is None:
+            self.skipTest('%s needs the one-machine cloud (tests/cloud)'
+                          % what)
+        return self.local
+
+    # -- waiting -----------------------------------------------------------
+
+    def cloud_wait(self, what, predicate, interval=0.5, timeout=None):
+        deadline = time.monotonic() + (timeout or self.timeout)
         while True:
             value = predicate()
             if value:
@@ -51,30 +104,48 @@ class Helpers:
                 self.fail('timed out waiting for %s' % what)
             time.sleep(interval)
 
-    def cloud_boot(self, name='miglock-it'):
+    def cloud_status(self, server, wanted):
+        server = self.nova.servers.get(server.id)
+        if server.status == 'ERROR' and wanted != 'ERROR':
+            self.fail('server %s went to ERROR: %s' % (
+                server.id, getattr(server, 'fault', '')))
+        return server if server.status == wanted and getattr(
+            server, 'OS-EXT-STS:task_state', None) is None else None
+
+    # -- servers -----------------------------------------------------------
+
+    def cloud_boot(self, name='miglock-it', client=None):
+        client = client or self.tenant()
         image = os.environ.get('OS_MIGLOCK_IMAGE') or self.cloud_image()
         flavor = os.environ.get('OS_MIGLOCK_FLAVOR') or min(
             self.nova.flavors.list(), key=lambda f: (f.ram, f.vcpus)).id
-        server = self.nova.servers.create(name, image, flavor, nics='none')
+        server = client.servers.create(name, image, flavor, nics='none')
         self.addCleanup(self._cloud_delete, server)
         return self.cloud_wait('%s to be ACTIVE' % name,
                                lambda: self.cloud_status(server, 'ACTIVE'))
 
     def cloud_image(self):
-        return _id(self.nova.glance.list()[0])
-
-    def cloud_status(self, server, wanted):
-        server = self.nova.servers.get(server.id)
-        if server.status == 'ERROR':
-            self.fail('server %s went to ERROR' % server.id)
-        return server if server.status == wanted and getattr(
-            server, 'OS-EXT-STS:task_state', None) is None else None
+        if self.local:
+            return self.local['image']
+        return self.nova.glance.list()[0].id
 
     def _cloud_delete(self, server):
         try:
             self.nova.servers.delete(server)
         except Exception:
+            return
+        try:
+            self.cloud_wait('%s to be deleted' % server.id,
+                            lambda: not self._exists(server), timeout=60)
+        except Exception:
             pass
+
+    def _exists(self, server):
+        try:
+            self.nova.servers.get(server.id)
+        except novaclient.exceptions.NotFound:
+            return False
+        return True
 
     def cloud_host(self, server):
         return getattr(self.nova.servers.get(server.id),
@@ -83,46 +154,41 @@ class Helpers:
     def cloud_hypervisors(self):
         return len(self.nova.hypervisors.list())
 
-    def miglock(self, method, server, path='', body=None):
+    def migrations(self, server):
+        return self.nova.migrations.list(instance_uuid=server.id)
+
+    # -- nova-miglock ------------------------------------------------------
+
+    def miglock(self, method, server, path='', body=None, client=None):
+        client = client or self.nova
         url = '/servers/%s/os-miglock%s' % (server.id, path)
-        return getattr(self.nova.client, method)(url, body=body) \
-            if body is not None else getattr(self.nova.client, method)(url)
+        return getattr(client.client, method)(url, body=body) \
+            if body is not None else getattr(client.client, method)(url)
 
+    def metadata(self, method, server, path='', body=None):
+        """Call the metadata API as the Neutron metadata proxy does.
 
-class RealCloudTest(Helpers, testtools.TestCase):
-    """A test against the cloud named by OS_CLOUD."""
-
-    def setUp(self):
-        super().setUp()
-        import openstack.config
-        region = openstack.config.OpenStackConfig().get_one(cloud=CLOUD)
-        self.nova = nova_client.Client(API_VERSION,
-                                       session=region.get_session())
-
-
-def in_process_base():
-    from nova_miglock.testing.nova import base
-    from nova_miglock.testing.nova import clients
-
-    class InProcessCloudTest(Helpers, base.NovaTestCase):
-        """A test against the in-process Nova with nova-miglock in it."""
-
-        timeout = 30
-
-        def setUp(self):
-            super().setUp()
-            self.nova = clients.novaclient_for(self, version=API_VERSION)
-
-        def cloud_image(self):
-            # Glance's own API is not served in-process; Nova's image
-            # proxy (microversion 2.35 and older) is.
-            self.admin_api.microversion = '2.35'
-            try:
-                return self.admin_api.get_images()[0]['id']
-            finally:
-                self.admin_api.microversion = self.microversion
-
-    return InProcessCloudTest
-
-
-Base = RealCloudTest if CLOUD else in_process_base()
+        The proxy names the instance and signs its ID with
+        ``[neutron] metadata_proxy_shared_secret`` (HMAC-SHA256).
+        """
+        if self.local:
+            values = self.local['values']
+            url = values['urls']['metadata']
+            secret = values['metadata_secret']
+        else:
+            url = os.environ.get('MIGLOCK_METADATA_URL')
+            secret = os.environ.get('MIGLOCK_METADATA_SECRET')
+            if not (url and secret):
+                self.skipTest('set MIGLOCK_METADATA_URL and '
+                              'MIGLOCK_METADATA_SECRET to reach the '
+                              'metadata API as the proxy does')
+        server = self.nova.servers.get(server.id)
+        signature = hmac.new(secret.encode(), server.id.encode(),
+                             hashlib.sha256).hexdigest()
+        headers = {'X-Instance-ID': server.id,
+                   'X-Tenant-ID': server.tenant_id,
+                   'X-Instance-ID-Signature': signature,
+                   'X-Forwarded-For': '10.0.0.5'}
+        return requests.request(
+            method, url + '/openstack/miglock' + path, headers=headers,
+            json=body, timeout=30)

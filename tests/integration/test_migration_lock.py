@@ -11,7 +11,8 @@
 # under the License.
 """A tenant locks a server; the cloud refuses to move it until unlocked.
 
-Runs against a cloud (``OS_CLOUD``) or the in-process Nova: see cloud.py.
+Runs against the cloud named by ``OS_CLOUD``, through Keystone: the tenant
+(a member of its project) locks, the admin migrates; see cloud.py.
 """
 
 from novaclient import exceptions as nova_exceptions
@@ -35,22 +36,25 @@ class MigrationLockTest(cloud.Base):
         source = self.cloud_host(server)
         self.live_migrate(server)  # accepted: the gate let it through
         if self.cloud_hypervisors() < 2:
-            return  # a single-host cloud cannot complete a live migration
+            self.skipTest('a single-host cloud cannot complete a live '
+                          'migration')
         self.cloud_wait('the live migration', lambda: self.cloud_status(
             server, 'ACTIVE') and self.cloud_host(server) != source)
 
     def test_tag_lock_refuses_live_migration_until_removed(self):
-        server = self.cloud_boot()
-        self.nova.servers.add_tag(server, 'miglock:static')
+        tenant = self.tenant()
+        server = self.cloud_boot(client=tenant)
+        tenant.servers.add_tag(server, 'miglock:static')
         self.assertRefused(server, 'server tag miglock:static')
-        self.nova.servers.delete_tag(server, 'miglock:static')
+        tenant.servers.delete_tag(server, 'miglock:static')
         self.assertMoves(server)
 
     def test_property_lock_refuses_live_migration_until_false(self):
-        server = self.cloud_boot()
-        self.nova.servers.set_meta(server, {'miglock:static': 'true'})
+        tenant = self.tenant()
+        server = self.cloud_boot(client=tenant)
+        tenant.servers.set_meta(server, {'miglock:static': 'true'})
         self.assertRefused(server, 'server property miglock:static=true')
-        self.nova.servers.set_meta(server, {'miglock:static': 'false'})
+        tenant.servers.set_meta(server, {'miglock:static': 'false'})
         self.assertMoves(server)
 
     def test_leased_hold_through_the_api(self):

@@ -47,8 +47,29 @@ def test_configure_turns_on_what_the_listener_needs():
     assert conf.get('notifications', 'notification_format') == ['both']
     assert conf.get('notifications', 'notify_on_state_change') == [
         'vm_state']
+    assert conf.get('oslo_messaging_notifications', 'driver') == [
+        'messagingv2']
     assert conf.get('filter_scheduler', 'enabled_filters') == [
         ','.join(configure.NOVA_DEFAULT_FILTERS + ['MigrationLockFilter'])]
+
+
+@pytest.mark.parametrize('driver', ['log', 'messaging', 'messagingv2'])
+def test_an_operators_notification_driver_is_kept(driver):
+    text = '[oslo_messaging_notifications]\ndriver = %s\n' % driver
+    configured, _changes = configure.configure_nova_conf(text)
+    conf = configure.ini.IniFile(configured)
+    assert conf.get('oslo_messaging_notifications', 'driver') == [driver]
+
+
+def test_a_noop_notification_driver_is_replaced_and_restored():
+    text = '[oslo_messaging_notifications]\ndriver = noop\n'
+    configured, changes = configure.configure_nova_conf(text)
+    conf = configure.ini.IniFile(configured)
+    assert conf.get('oslo_messaging_notifications', 'driver') == [
+        'messagingv2']
+    assert any('driver: messagingv2' in change for change in changes)
+    restored, _undone = configure.unconfigure_nova_conf(configured)
+    assert restored.strip() == text.strip()
 
 
 def test_an_operators_value_set_after_configure_survives_remove():
