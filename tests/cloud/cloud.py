@@ -199,7 +199,8 @@ class Cloud:
         os.makedirs(v['sockets'], exist_ok=True)
         for host, address in COMPUTES:
             hooks = self.path('libvirt', host, 'etc_libvirt', 'hooks')
-            per_host = dict(v, host=host, address=address, hooks=hooks)
+            per_host = dict(v, host=host, address=address, hooks=hooks,
+                            replica=self.replica_path(host))
             _write(os.path.join(etc, 'nova', '%s.conf' % host),
                    configs.COMPUTE % per_host)
             _write(os.path.join(etc, 'nova-miglock', '%s.conf' % host),
@@ -395,6 +396,10 @@ class Cloud:
 
     def start_compute(self, host):
         self._compute(host)
+
+    def replica_path(self, host):
+        """The host-local lock replica its agent writes and hook reads."""
+        return self.path('state', host, 'miglock-replica')
 
     def stop_agent(self, host):
         """Stop nova-miglock's host agent only."""

@@ -189,6 +189,8 @@ host = %(host)s
 libvirt_uri = qemu+unix:///system?socket=%(sockets)s/%(address)s
 [miglock_hook]
 hooks_dir = %(hooks)s
+# Each host its own replica, as on separate machines.
+replica_path = %(replica)s
 """
 
 # One uWSGI process per API service, as devstack runs them.
