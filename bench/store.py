@@ -34,7 +34,6 @@ it starts (single-writer and multi-writer).
 
 import argparse
 import datetime
-import multiprocessing
 import os
 import statistics
 import sys
@@ -55,6 +54,7 @@ from nova_miglock.store.sql import migration  # noqa: E402
 from nova_miglock.store.sql import models  # noqa: E402
 from nova_miglock.testing import databases  # noqa: E402
 from nova_miglock.testing import fixtures  # noqa: E402
+from nova_miglock.testing import workload as race  # noqa: E402
 
 LIMITS = lock.HoldLimits(max_lease=3600, max_hold=10 ** 7,
                          min_unlocked_gap=0, max_holders=64)
@@ -254,19 +254,7 @@ def _prepare_raw(url, rows):
 
 
 def _run(target, args_list, seconds):
-    context = multiprocessing.get_context('fork')
-    start, results = context.Event(), context.Queue()
-    procs = [context.Process(target=target,
-                             args=args + (start, seconds, results))
-             for args in args_list]
-    for proc in procs:
-        proc.start()
-    time.sleep(1.0)  # let every client connect before the clock starts
-    start.set()
-    total = sum(results.get(timeout=seconds + 120) for _ in procs)
-    for proc in procs:
-        proc.join()
-    return total / seconds
+    return sum(race.clients_race(target, args_list, seconds)) / seconds
 
 
 def bench_engine(name, seconds, clients_list, sizes, repeat):

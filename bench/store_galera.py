@@ -29,7 +29,6 @@ counted, not hidden.
 """
 
 import argparse
-import multiprocessing
 import os
 import statistics
 import sys
@@ -104,21 +103,10 @@ def _raw_client(port, database, row_id, start, seconds, results):
 
 
 def _measure(target, args_list, seconds):
-    context = multiprocessing.get_context('fork')
-    start, results = context.Event(), context.Queue()
-    procs = [context.Process(target=target,
-                             args=args + (start, seconds, results))
-             for args in args_list]
-    for proc in procs:
-        proc.start()
-    time.sleep(1.0)  # let every client connect before the clock starts
-    start.set()
     totals = {'pairs': 0, 'gave_up': 0, 'conflicts': 0}
-    for _ in procs:
-        for key, value in results.get(timeout=seconds + 120).items():
+    for result in workload.clients_race(target, args_list, seconds):
+        for key, value in result.items():
             totals[key] += value
-    for proc in procs:
-        proc.join()
     return dict(totals, rate=totals['pairs'] / seconds)
 
 

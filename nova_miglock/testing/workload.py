@@ -28,6 +28,7 @@ and ``conflict_in_statement`` (a row-lock deadlock).
 """
 
 import json
+import multiprocessing
 import os
 import random
 import subprocess
@@ -133,6 +134,28 @@ def run(url, seconds, seed, worker, instances, out, faults=False):
     store.dispose()
     out.write(json.dumps({'kind': 'slowest', 'seconds': slowest}) + '\n')
     out.write(json.dumps({'kind': 'counts', 'counts': counts}) + '\n')
+
+
+def clients_race(target, args_list, seconds):
+    """Fork one client per ``args_list`` entry; start them together.
+
+    Each client is ``target(*args, start, seconds, results)`` and puts one
+    result on ``results``; the list of results comes back. The benchmarks'
+    clients share this so every engine's figures are taken the same way.
+    """
+    context = multiprocessing.get_context('fork')
+    start, results = context.Event(), context.Queue()
+    procs = [context.Process(target=target,
+                             args=args + (start, seconds, results))
+             for args in args_list]
+    for proc in procs:
+        proc.start()
+    time.sleep(1.0)  # let every client connect before the clock starts
+    start.set()
+    collected = [results.get(timeout=seconds + 120) for _ in procs]
+    for proc in procs:
+        proc.join()
+    return collected
 
 
 def run_race(url, directory, seconds=SECONDS, workers=WORKERS, instances=4,
