@@ -411,6 +411,9 @@ class SQLLockStore(base.LockStore):
     def save_history_model(self, scope, data, as_of):
         return history_models.save(self, scope, data, as_of)
 
+    def history_model_stamps(self, scopes):
+        return history_models.stamps(self, scopes)
+
     def get_move_request(self, instance_uuid):
         return requests.get_request(self, instance_uuid)
 
