@@ -86,8 +86,7 @@ class SQLLockStore(base.LockStore):
 
     def __init__(self, conf, connection=None):
         self._conf = conf
-        self._url = connection or conf.miglock_store.connection
-        self._engine = engine.create_engine(self._url, conf.miglock_store)
+        self._engine, self._url = engine.create_engine(conf, connection)
         self._retrying = {}
 
     @property
