@@ -31,6 +31,7 @@ from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log as logging
 import sqlalchemy as sa
 from sqlalchemy.ext import compiler
+from sqlalchemy import pool as sa_pool
 from sqlalchemy.sql import compiler as sa_compiler
 from sqlalchemy.sql import expression
 
@@ -113,6 +114,20 @@ def set_clock_offset(engine, seconds):
         engine._compiled_cache.clear()
 
 
+def execute(conn, statement, params):
+    """Run a statement of the hot path: its rows (SELECT) or row count.
+
+    Every statement of every engine runs through SQLAlchemy, with its
+    compiled cache and oslo.db's exception filters. (A raw sqlite3 path
+    for SQLite beside it saved 22-32% of the CPU time of an operation, not
+    worth a second execution path that tests had to stub.)
+    """
+    result = conn.execute(statement, params)
+    if getattr(statement, 'is_select', False):
+        return list(result)
+    return result.rowcount
+
+
 def mask_url(url):
     """The URL with its password hidden, for messages."""
     try:
@@ -190,13 +205,29 @@ def _sqlite(url, conf, options):
             'the SQLite lock store must be a file shared by all processes, '
             'not an in-memory database')
     url = url.update_query_dict({'timeout': str(conf.busy_timeout)})
-    # oslo.db gives a file database no pool (each transaction opens its
-    # own connection), and would pass pool arguments the lack of a pool
-    # rejects.
+    pool_args = {'pool_size': options['max_pool_size'],
+                 'max_overflow': options['max_overflow'],
+                 'timeout': options['pool_timeout']}
+    # Not passed to oslo.db, which would hand them to the NullPool it
+    # gives a file database, which rejects them.
     options.update(max_pool_size=None, max_overflow=None, pool_timeout=None)
     synchronous = conf.sqlite_synchronous
 
     def on_create(engine):
+        # NOTE: oslo.db gives a file database no pool: each transaction
+        # would open the file, and closing the last connection to a WAL
+        # database checkpoints and deletes its log, one fsync more. That
+        # made a lock operation 80 ms instead of 1. The pool is put back,
+        # with the arguments and event listeners of the one oslo.db made
+        # (as SQLAlchemy's own Pool.recreate() passes them).
+        old = engine.pool
+        engine.pool = sa_pool.QueuePool(
+            old._creator, recycle=old._recycle, pre_ping=old._pre_ping,
+            echo=old.echo, logging_name=old._orig_logging_name,
+            reset_on_return=old._reset_on_return, _dispatch=old.dispatch,
+            dialect=old._dialect, **pool_args)
+        old.dispose()
+
         @sa.event.listens_for(engine, 'connect')
         def _on_connect(dbapi_conn, record):
             # oslo.db has already turned pysqlite's own BEGIN off.
