@@ -27,6 +27,8 @@ The ``miglock_gate`` paste filter installs it when paste loads a compute
 API pipeline; requests that start no move never meet it.
 """
 
+import dataclasses
+
 from nova.compute import vm_states
 from oslo_log import log as logging
 import webob.exc
@@ -98,7 +100,9 @@ class MigrationLockGate(base.LockFilter):
             instance.vm_state == vm_states.SHELVED_OFFLOADED
 
     def _admit(self, req, context, instance, action):
-        target = instances.target(self._conf, instance)
+        target = dataclasses.replace(
+            instances.target(self._conf, instance),
+            groups=instances.groups(context, instance))
         request_id = req.environ.get('openstack.request_id')
         actor = 'user:%s' % context.user_id
         ticket_id = req.headers.get(drain.TICKET_HEADER)
@@ -115,6 +119,12 @@ class MigrationLockGate(base.LockFilter):
                 actor=actor)
         except lock.InstanceLocked as exc:
             raise self._refusal(exc.details['state'], action)
+        except lock.GroupBudgetSpent as exc:
+            # Waiting helps unless the budget is zero.
+            headers = ({'Retry-After': exc.retry_after}
+                       if exc.retry_after else {})
+            raise webob.exc.HTTPConflict(explanation=exc.message,
+                                         headers=headers)
         except lock.MigrationInProgress as exc:
             raise webob.exc.HTTPConflict(explanation=exc.message)
         except lock.StoreUnavailable as exc:
