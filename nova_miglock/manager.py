@@ -402,14 +402,9 @@ class LockManager:
                                     not isinstance(members, int) or
                                     members < 0):
             raise lock.InvalidRequest('members must be a whole number >= 0')
-        found = self.store.set_group_budget(
+        return self.store.set_group_budget(
             project_id, key, budget, actor=actor or '', members=members,
             member_uuids=member_uuids)
-        LOG.info('Group budget of %(group)s in project %(project)s set to '
-                 'max_moving=%(budget)s by %(actor)s',
-                 {'group': key, 'project': project_id, 'budget': budget,
-                  'actor': actor})
-        return found
 
     def group_budget(self, project_id, group_key):
         """The group's budget and members moving, or None."""
@@ -423,15 +418,10 @@ class LockManager:
         return self.store.list_group_budgets(project_id=project_id,
                                              limit=limit)
 
-    def delete_group_budget(self, project_id, group_key, *, actor):
+    def delete_group_budget(self, project_id, group_key):
         _validate_project(project_id)
-        key = group_rules.validate_key(group_key)
-        deleted = self.store.delete_group_budget(project_id, key)
-        if deleted:
-            LOG.info('Group budget of %(group)s in project %(project)s '
-                     'removed by %(actor)s',
-                     {'group': key, 'project': project_id, 'actor': actor})
-        return deleted
+        return self.store.delete_group_budget(
+            project_id, group_rules.validate_key(group_key))
 
     def get_quota(self, project_id):
         return self.store.get_quota(project_id)

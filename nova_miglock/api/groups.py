@@ -26,6 +26,7 @@ reads the group's members from Nova now, records them in the store and
 keeps their number for percentages; the gate refreshes both at every move.
 """
 
+from oslo_log import log as logging
 import webob.exc
 
 from nova_miglock.api import faults
@@ -37,6 +38,7 @@ from nova_miglock.decisions import groups as group_rules
 from nova_miglock import policies
 from nova_miglock import policy
 
+LOG = logging.getLogger(__name__)
 # One page of budgets at most.
 MAX_LIST = 1000
 _TRUE = ('true', '1')
@@ -110,11 +112,18 @@ class GroupBudgets:
             project, key, body['group']['max_moving'],
             actor='user:%s' % context.user_id, members=len(members),
             member_uuids=members)
+        LOG.info('Disruption budget of %(group)s in project %(project)s set '
+                 'to max_moving=%(budget)s by user %(user)s',
+                 {'group': key, 'project': project,
+                  'budget': found['max_moving'], 'user': context.user_id})
         return self._reply(200, views.group(found, version))
 
     def delete(self, context, project, key):
         policy.authorize(context, policies.GROUP_DELETE,
                          {'project_id': project})
-        self._manager.delete_group_budget(project, key,
-                                          actor='user:%s' % context.user_id)
+        if self._manager.delete_group_budget(project, key):
+            LOG.info('Disruption budget of %(group)s in project '
+                     '%(project)s removed by user %(user)s',
+                     {'group': key, 'project': project,
+                      'user': context.user_id})
         return self._reply(204)
