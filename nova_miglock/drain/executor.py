@@ -166,7 +166,8 @@ class Drain:
                 len(self.running) < self.limits.parallel and
                 sum(i.source == item.source for i in self.running.values())
                 < self.limits.per_host and group_budgets.fits(
-                    uuid, self.groups, self.limits.budgets, self.running))
+                    uuid, self.groups, self.limits.budgets, self.running,
+                    lambda other: self.store.get_state(other).ticket))
 
     def run(self):
         self.prepare()

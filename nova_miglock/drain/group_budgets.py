@@ -48,9 +48,19 @@ def read(store, items):
     return groups, budgets
 
 
-def fits(uuid, groups, budgets, running):
-    """Whether one more move of ``uuid`` keeps every budget of its groups."""
-    return all(
-        sum(key in groups.get(other, ()) for other in running)
-        < budgets[key]
-        for key in groups.get(uuid, ()) if key in budgets)
+def fits(uuid, groups, budgets, running, moving=lambda other: False):
+    """Whether one more move of ``uuid`` keeps every budget of its groups.
+
+    A member is busy while the drain follows its move (``running``) and
+    until the store has closed its ticket (``moving(uuid)``): Nova shows a
+    live migration done a moment before its end reaches the store, and a
+    move asked in between would be refused by the gate.
+    """
+    keys = [key for key in groups.get(uuid, ()) if key in budgets]
+    if not keys:
+        return True
+    busy = [groups[other] for other in groups
+            if other != uuid and set(keys) & set(groups[other]) and
+            (other in running or moving(other))]
+    return all(sum(key in other for other in busy) < budgets[key]
+               for key in keys)

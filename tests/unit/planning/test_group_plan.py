@@ -69,3 +69,6 @@ def test_the_drain_sends_no_move_over_a_budget():
     assert not group_budgets.fits('b', groups, budgets, running={'a': 1})
     assert group_budgets.fits('c', groups, budgets, running={'a': 1})
     assert not group_budgets.fits('a', groups, {'p/db': 0}, running={})
+    # A move Nova shows done counts until the store closed its ticket.
+    assert not group_budgets.fits('b', groups, budgets, running={},
+                                  moving=lambda u: u == 'a')
