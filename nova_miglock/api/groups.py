@@ -35,6 +35,7 @@ from nova_miglock.api import schemas
 from nova_miglock.api import validation
 from nova_miglock.api import views
 from nova_miglock.decisions import groups as group_rules
+from nova_miglock import lock
 from nova_miglock import policies
 from nova_miglock import policy
 
@@ -108,6 +109,14 @@ class GroupBudgets:
         validation.validate(schemas.group_update, body)
         policy.authorize(context, policies.GROUP_UPDATE,
                          {'project_id': project})
+        if group_rules.parse_budget(
+                body['group']['max_moving']).allowed(1) == 0 and \
+                not context.is_admin:
+            # A budget of 0 locks every member, with no lease, no quota
+            # and no max_hold: an operator's tool, not a tenant's.
+            raise lock.NotPermitted(
+                'max_moving 0 stops every move of the group; only an '
+                'operator may set it', rule='admin')
         found = self._manager.set_group_budget(
             project, key, body['group']['max_moving'],
             actor='user:%s' % context.user_id, members=len(members),

@@ -157,6 +157,13 @@ class GroupBudgetTest(base.NovaTestCase):
         self.assertEqual(400, reply.status_code, reply.text)
         self.assertEqual(404, self.call(
             'GET', '/os-miglock/groups/%s' % self.group['id']).status_code)
+        # Zero locks every member with no lease nor quota: operators only.
+        reply = self.set_budget(self.group['id'], '0%')
+        self.assertEqual(403, reply.status_code, reply.text)
+        self.assertEqual(200, self.set_budget(self.group['id'], 0,
+                                              admin=True).status_code)
+        self.assertEqual(204, self.call(
+            'DELETE', '/os-miglock/groups/%s' % self.group['id']).status_code)
         self.assertEqual(403, self.call(
             'GET', '/os-miglock/groups?project_id=other').status_code)
         self.assertEqual([], self.manager.list_group_budgets())
