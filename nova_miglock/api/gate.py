@@ -17,7 +17,9 @@ sits on the controller methods that start a move, inside Nova's router
 override, the path after routing and the body as Nova parsed it are what
 it sees. For each such call it admits the move (opening a migration ticket)
 or refuses it with 409 in Nova's own fault format, before Nova does
-anything. If Nova then refuses the request, the ticket is closed at once.
+anything; a member of a group whose disruption budget is spent is refused
+the same way, naming the group (:mod:`nova_miglock.decisions.groups`). If
+Nova then refuses the request, the ticket is closed at once.
 There is no bypass for admins: an operator who must move a locked instance
 breaks the lock first (``nova-miglock-manage lock break``), which is
 audited; a drain at its deadline breaks and admits in one step, then
@@ -120,6 +122,9 @@ class MigrationLockGate(base.LockFilter):
         except lock.InstanceLocked as exc:
             raise self._refusal(exc.details['state'], action)
         except lock.GroupBudgetSpent as exc:
+            LOG.info('Refused %(action)s of %(instance)s: %(message)s',
+                     {'action': action, 'instance': instance.uuid,
+                      'message': exc.message})
             # Waiting helps unless the budget is zero.
             headers = ({'Retry-After': exc.retry_after}
                        if exc.retry_after else {})

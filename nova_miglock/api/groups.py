@@ -60,30 +60,30 @@ class GroupBudgets:
         if req.method not in ('GET', 'PUT', 'DELETE'):
             return None
         key = group_rules.validate_key(key)
-        project, members = self._resolve(context, key, query)
-        if project is None:
-            return faults.nova_fault(req, webob.exc.HTTPNotFound(
-                explanation='Server group %s could not be found.' % key))
+        group = None
+        if group_rules.kind_of(key) == group_rules.KIND_SERVER_GROUP:
+            group = instances.server_group_by_uuid(context, key)
+            if group is None:
+                return faults.nova_fault(req, webob.exc.HTTPNotFound(
+                    explanation='Server group %s could not be found.'
+                    % key))
+            project = group.project_id
+        else:
+            project = query.get('project_id', context.project_id)
         if req.method == 'PUT':
-            return self.update(context, version, project, key, members,
+            return self.update(context, version, project, key, group,
                                body=body())
         if req.method == 'DELETE':
             return self.delete(context, project, key)
         return self.show(req, context, version, project, key)
 
-    def _resolve(self, context, key, query):
-        """``(project, member uuids)`` of a group, as Nova shows it now.
-
-        ``(None, None)`` for a server group Nova does not have.
-        """
-        if group_rules.kind_of(key) == group_rules.KIND_SERVER_GROUP:
-            group = instances.server_group_by_uuid(context, key)
-            if group is None:
-                return None, None
-            return group.project_id, list(group.members or ())
-        project = query.get('project_id', context.project_id)
+    @staticmethod
+    def _members(context, project, key, group):
+        """The group's members as Nova shows them now (uuids)."""
+        if group is not None:
+            return list(group.members or ())
         tag = group_rules.TAG_PREFIX + key[len(group_rules.KEY_TAG_PREFIX):]
-        return project, instances.tagged(context, project, tag)
+        return instances.tagged(context, project, tag)
 
     def index(self, context, version, query):
         project = query.get('project_id', context.project_id)
@@ -105,7 +105,7 @@ class GroupBudgets:
                 % group_rules.describe_key(key).capitalize()))
         return self._reply(200, views.group(found, version))
 
-    def update(self, context, version, project, key, members, *, body):
+    def update(self, context, version, project, key, group, *, body):
         validation.validate(schemas.group_update, body)
         policy.authorize(context, policies.GROUP_UPDATE,
                          {'project_id': project})
@@ -117,6 +117,9 @@ class GroupBudgets:
             raise lock.NotPermitted(
                 'max_moving 0 stops every move of the group; only an '
                 'operator may set it', rule='admin')
+        # Read only once the caller may: a tag group's members are
+        # counted in every cell.
+        members = self._members(context, project, key, group)
         found = self._manager.set_group_budget(
             project, key, body['group']['max_moving'],
             actor='user:%s' % context.user_id, members=len(members),
