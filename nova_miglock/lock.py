@@ -130,6 +130,16 @@ class StoreUnavailable(MigLockError):
     reason = 'store_unavailable'
 
 
+class GroupBudgetSpent(MigLockError):
+    """A group's disruption budget refused a member's move.
+
+    ``details['verdict']`` is the ``decisions.groups.Refused`` that names
+    the group, its budget and the moves in progress.
+    """
+
+    reason = 'group_budget_spent'
+
+
 def isoformat(when):
     """Format a naive UTC datetime the way every API of ours shows time."""
     if when is None:

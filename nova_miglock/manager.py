@@ -22,6 +22,7 @@ import hmac
 from oslo_log import log as logging
 
 from nova_miglock import accounting
+from nova_miglock.decisions import groups as group_rules
 from nova_miglock import lock
 from nova_miglock import notifications
 from nova_miglock import policy
@@ -41,6 +42,9 @@ class Target:
     # The compute host, when read fresh from Nova's database (see
     # LockState.host); None leaves the recorded host as it is.
     host: str = None
+    # The groups Nova shows the instance in (decisions.groups.GroupRef),
+    # read by the gate; None: judge moves by the recorded memberships.
+    groups: tuple = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,13 +166,15 @@ class LockManager:
         :raises InstanceLocked: with the state that refused the move; the
             refusal is recorded and the guest sees ``migration_requested``.
         :raises MigrationInProgress: another move is already admitted.
+        :raises GroupBudgetSpent: a group of the instance has as many
+            members moving as its budget allows.
         """
         try:
             ticket, state = self.store.open_ticket(
                 target.instance_uuid, project_id=target.project_id,
                 kind=kind, request_id=request_id,
                 static_locks=target.static_locks, actor=actor,
-                host=target.host)
+                host=target.host, groups=target.groups)
         except lock.InstanceLocked as exc:
             self._notifier.move_changed(lock.EVENT_MOVE_REFUSED,
                                         exc.details['state'], kind,
@@ -188,7 +194,7 @@ class LockManager:
         ticket, state, ended = self.store.admit_evacuation(
             target.instance_uuid, project_id=target.project_id,
             request_id=request_id, static_locks=target.static_locks,
-            actor=actor, host=target.host)
+            actor=actor, host=target.host, groups=target.groups)
         for hold in ended:
             LOG.warning('Evacuation of %(instance)s ended the migration '
                         'lock of %(holder)s',
@@ -217,7 +223,7 @@ class LockManager:
             ticket, state, ended = self.store.break_and_admit(
                 target.instance_uuid, project_id=target.project_id,
                 kind=kind, reason=reason, request_id=request_id,
-                actor=actor, host=target.host)
+                actor=actor, host=target.host, groups=target.groups)
         except lock.InstanceLocked as exc:
             self._notifier.move_changed(lock.EVENT_MOVE_REFUSED,
                                         exc.details['state'], kind,
@@ -379,6 +385,44 @@ class LockManager:
             raise lock.InvalidRequest('--before must be in the past')
         return self.store.purge(before)
 
+    # -- group budgets ------------------------------------------------------
+
+    def set_group_budget(self, project_id, group_key, max_moving, *, actor,
+                         members=None, member_uuids=None):
+        """Declare how many members of a group may move at once.
+
+        ``max_moving``: a count or a percentage (``"25%"``); see
+        ``decisions.groups``. Moves in progress are not ended by a lower
+        budget: it refuses the next ones.
+        """
+        key = group_rules.validate_key(group_key)
+        budget = group_rules.parse_budget(max_moving)
+        _validate_project(project_id)
+        if members is not None and (isinstance(members, bool) or
+                                    not isinstance(members, int) or
+                                    members < 0):
+            raise lock.InvalidRequest('members must be a whole number >= 0')
+        return self.store.set_group_budget(
+            project_id, key, budget, actor=actor or '', members=members,
+            member_uuids=member_uuids)
+
+    def group_budget(self, project_id, group_key):
+        """The group's budget and members moving, or None."""
+        _validate_project(project_id)
+        return self.store.get_group_budget(
+            project_id, group_rules.validate_key(group_key))
+
+    def list_group_budgets(self, *, project_id=None, limit=None):
+        if project_id is not None:
+            _validate_project(project_id)
+        return self.store.list_group_budgets(project_id=project_id,
+                                             limit=limit)
+
+    def delete_group_budget(self, project_id, group_key):
+        _validate_project(project_id)
+        return self.store.delete_group_budget(
+            project_id, group_rules.validate_key(group_key))
+
     def get_quota(self, project_id):
         return self.store.get_quota(project_id)
 
@@ -441,3 +485,10 @@ class LockManager:
         if changed:
             self._notifier.static_changed(state)
         return state
+
+
+def _validate_project(project_id):
+    if not isinstance(project_id, str) or not 0 < len(project_id) <= 255 \
+            or any(ord(c) < 33 for c in project_id):
+        raise lock.InvalidRequest('a project id is 1 to 255 printable '
+                                  'characters, got %r' % (project_id,))

@@ -37,6 +37,11 @@ LIST = 'miglock:locks:list'
 USAGE = 'miglock:usage:show'
 QUOTA_SHOW = 'miglock:quotas:show'
 QUOTA_UPDATE = 'miglock:quotas:update'
+GROUPS_LIST = 'miglock:groups:list'
+GROUP_SHOW = 'miglock:groups:show'
+GROUP_UPDATE = 'miglock:groups:update'
+GROUP_DELETE = 'miglock:groups:delete'
+_GROUP_PATH = '/os-miglock/groups/{group}'
 
 _PATH = '/servers/{server_id}/os-miglock'
 
@@ -73,6 +78,31 @@ RULES = [
                     "configured default.",
         operations=[{'method': 'PUT',
                      'path': '/os-miglock/quotas/{project_id}'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=GROUPS_LIST, check_str=READER,
+        description="List the disruption budgets of a project's groups "
+                    "(server groups, and servers tagged miglock:group=NAME); "
+                    "another project's, or every project's, needs the admin "
+                    "role by default.",
+        operations=[{'method': 'GET', 'path': '/os-miglock/groups'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=GROUP_SHOW, check_str=READER,
+        description="Show a group's disruption budget and its members' "
+                    "moves in progress.",
+        operations=[{'method': 'GET', 'path': _GROUP_PATH}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=GROUP_UPDATE, check_str=MEMBER,
+        description="Set a group's disruption budget (max_moving): how "
+                    "many of its members may be moved at once.",
+        operations=[{'method': 'PUT', 'path': _GROUP_PATH}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=GROUP_DELETE, check_str=MEMBER,
+        description="Remove a group's disruption budget.",
+        operations=[{'method': 'DELETE', 'path': _GROUP_PATH}],
         scope_types=['project']),
     policy.DocumentedRuleDefault(
         name=SHOW, check_str=READER,

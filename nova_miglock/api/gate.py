@@ -17,7 +17,9 @@ sits on the controller methods that start a move, inside Nova's router
 override, the path after routing and the body as Nova parsed it are what
 it sees. For each such call it admits the move (opening a migration ticket)
 or refuses it with 409 in Nova's own fault format, before Nova does
-anything. If Nova then refuses the request, the ticket is closed at once.
+anything; a member of a group whose disruption budget is spent is refused
+the same way, naming the group (:mod:`nova_miglock.decisions.groups`). If
+Nova then refuses the request, the ticket is closed at once.
 There is no bypass for admins: an operator who must move a locked instance
 breaks the lock first (``nova-miglock-manage lock break``), which is
 audited; a drain at its deadline breaks and admits in one step, then
@@ -26,6 +28,8 @@ names the ticket it opened (``X-Miglock-Ticket``).
 The ``miglock_gate`` paste filter installs it when paste loads a compute
 API pipeline; requests that start no move never meet it.
 """
+
+import dataclasses
 
 from nova.compute import vm_states
 from oslo_log import log as logging
@@ -98,7 +102,9 @@ class MigrationLockGate(base.LockFilter):
             instance.vm_state == vm_states.SHELVED_OFFLOADED
 
     def _admit(self, req, context, instance, action):
-        target = instances.target(self._conf, instance)
+        target = dataclasses.replace(
+            instances.target(self._conf, instance),
+            groups=instances.groups(context, instance))
         request_id = req.environ.get('openstack.request_id')
         actor = 'user:%s' % context.user_id
         ticket_id = req.headers.get(drain.TICKET_HEADER)
@@ -115,6 +121,15 @@ class MigrationLockGate(base.LockFilter):
                 actor=actor)
         except lock.InstanceLocked as exc:
             raise self._refusal(exc.details['state'], action)
+        except lock.GroupBudgetSpent as exc:
+            LOG.info('Refused %(action)s of %(instance)s: %(message)s',
+                     {'action': action, 'instance': instance.uuid,
+                      'message': exc.message})
+            # Waiting helps unless the budget is zero.
+            headers = ({'Retry-After': exc.retry_after}
+                       if exc.retry_after else {})
+            raise webob.exc.HTTPConflict(explanation=exc.message,
+                                         headers=headers)
         except lock.MigrationInProgress as exc:
             raise webob.exc.HTTPConflict(explanation=exc.message)
         except lock.StoreUnavailable as exc:

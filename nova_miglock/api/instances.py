@@ -20,6 +20,7 @@ from nova import exception as nova_exception
 from nova import objects
 from nova import servicegroup
 
+from nova_miglock.decisions import groups as group_rules
 from nova_miglock import manager as lock_manager
 from nova_miglock import static_locks
 
@@ -60,6 +61,67 @@ def target(conf, instance):
         extra_specs=dict(instance.flavor.extra_specs or {}),
         static_locks=static_locks.from_instance(conf, instance),
         host=instance.host)
+
+
+def server_group(context, instance_uuid):
+    """The instance's server group (Nova's API database), or None."""
+    try:
+        return objects.InstanceGroup.get_by_instance_uuid(
+            context.elevated(), instance_uuid)
+    except nova_exception.InstanceGroupNotFound:
+        return None
+
+
+def server_group_by_uuid(context, group_uuid):
+    """A server group by uuid (Nova's API database), or None."""
+    try:
+        return objects.InstanceGroup.get_by_uuid(context.elevated(),
+                                                 group_uuid)
+    except nova_exception.InstanceGroupNotFound:
+        return None
+
+
+def groups(context, instance):
+    """The budget groups an instance loaded with MOVE_ATTRS is in now.
+
+    Its server group (with its member count) and one group per
+    ``miglock:group=NAME`` tag (counted in every cell: percentages need
+    the size, and a project's servers may span cells).
+    """
+    found = []
+    group = server_group(context, instance.uuid)
+    if group is not None:
+        found.append(group_rules.GroupRef(
+            group.project_id, group.uuid, len(group.members or ())))
+    tags = [t.tag for t in instance.tags or ()]
+    for key in group_rules.tag_keys(tags):
+        found.append(group_rules.GroupRef(
+            instance.project_id, key,
+            tagged_count(context, instance.project_id,
+                         group_rules.TAG_PREFIX +
+                         key[len(group_rules.KEY_TAG_PREFIX):])))
+    return tuple(found)
+
+
+def tagged(context, project_id, tag):
+    """The uuids of a project's servers tagged ``tag``, in every cell."""
+    admin = context.elevated()
+
+    def _uuids(cctxt):
+        return [i.uuid for i in objects.InstanceList.get_by_filters(
+            cctxt, {'project_id': project_id, 'tags': [tag],
+                    'deleted': False}, expected_attrs=[])]
+
+    uuids = []
+    for result in nova_context.scatter_gather_skip_cell0(
+            admin, _uuids).values():
+        if not nova_context.is_cell_failure_sentinel(result):
+            uuids.extend(result)
+    return uuids
+
+
+def tagged_count(context, project_id, tag):
+    return len(tagged(context, project_id, tag))
 
 
 def load_tags(instance_uuid):

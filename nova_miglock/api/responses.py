@@ -27,6 +27,7 @@ STATUS_BY_ERROR = (
     (lock.NotHeld, 404),
     (lock.MigrationInProgress, 409),
     (lock.InstanceLocked, 409),
+    (lock.GroupBudgetSpent, 409),
     (lock.LeaseTooLong, 422),
     (lock.HoldLimitReached, 429),
     (lock.TooManyHolders, 429),

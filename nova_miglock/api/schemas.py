@@ -389,3 +389,81 @@ quota_response = {
     'required': ['quota'],
     'additionalProperties': False,
 }
+
+# -- group disruption budgets (version 1.1) ----------------------------------
+
+max_moving = {
+    'oneOf': [{'type': 'integer', 'minimum': 0, 'maximum': 9999},
+              {'type': 'string', 'pattern': '^(0|[1-9][0-9]?|100)%$'}],
+    'description': 'How many members may move at once: a whole number, or '
+                   'a percentage of the members ("25%", rounded down but '
+                   'at least one unless 0%).',
+}
+
+# PUT /os-miglock/groups/{group}
+group_update = {
+    'title': 'Set a group budget',
+    'type': 'object',
+    'properties': {'group': {
+        'type': 'object',
+        'properties': {'max_moving': max_moving},
+        'required': ['max_moving'],
+        'additionalProperties': False}},
+    'required': ['group'],
+    'additionalProperties': False,
+}
+
+# GET /os-miglock/groups and /os-miglock/groups/{group} (tag groups are
+# per project: an admin names another project's with project_id).
+groups_query = {
+    'title': 'List group budgets',
+    'type': 'object',
+    'properties': {
+        'project_id': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+        'all_projects': {'type': 'string',
+                         'enum': ['true', 'false', '1', '0']},
+    },
+    'additionalProperties': False,
+}
+
+_group_move = {
+    'type': 'object',
+    'properties': {'instance_uuid': uuid,
+                   'kind': {'type': 'string'},
+                   'admitted_at': timestamp,
+                   'deadline': timestamp},
+    'required': ['instance_uuid', 'kind', 'admitted_at', 'deadline'],
+    'additionalProperties': False,
+}
+
+_group = {
+    'type': 'object',
+    'properties': {
+        'group': {'type': 'string'},
+        'kind': {'type': 'string', 'enum': ['server-group', 'tag']},
+        'project_id': {'type': 'string'},
+        'max_moving': max_moving,
+        'members': {'type': ['integer', 'null'], 'minimum': 0},
+        'allowed_moving': {'type': ['integer', 'null'], 'minimum': 0},
+        'moving': {'type': 'array', 'items': _group_move},
+        'updated_at': timestamp,
+        'updated_by': {'type': 'string'},
+    },
+    'required': ['group', 'kind', 'project_id', 'max_moving', 'members',
+                 'allowed_moving', 'moving', 'updated_at', 'updated_by'],
+    'additionalProperties': False,
+}
+
+group_response = {
+    'type': 'object',
+    'properties': {'group': _group},
+    'required': ['group'],
+    'additionalProperties': False,
+}
+
+groups_response = {
+    'type': 'object',
+    'properties': {'groups': {'type': 'array', 'items': _group}},
+    'required': ['groups'],
+    'additionalProperties': False,
+}

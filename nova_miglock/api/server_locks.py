@@ -21,6 +21,8 @@ GET      /os-miglock/locks                         locks of a project (list)
 GET      /os-miglock/usage                         lock-seconds (usage)
 GET,PUT  /os-miglock/quotas/{project_id}           a project's lock quota
 GET      /os-miglock/tickets                       open moves (tickets)
+*        /os-miglock/groups[/{group}]              group disruption budgets
+                                                   (1.1; see ``groups``)
 GET      /servers/{id}/os-miglock                  state (show)
 PUT      /servers/{id}/os-miglock/holds/{holder}   acquire or renew (hold)
 DELETE   /servers/{id}/os-miglock/holds/{holder}   release (release)
@@ -51,6 +53,7 @@ from nova_miglock import accounting
 from nova_miglock.api import base
 from nova_miglock.api import bodies
 from nova_miglock.api import faults
+from nova_miglock.api import groups as group_budgets
 from nova_miglock.api import instances
 from nova_miglock.api import responses
 from nova_miglock.api import schemas
@@ -73,6 +76,7 @@ PATH = re.compile(r'^(?:/[^/]+)?/servers/(?P<server>[^/]+)/os-miglock'
 ROOT_PATH = re.compile(_PREFIX + r'/os-miglock(?P<rest>/.*)?$')
 HOLD_PATH = re.compile(r'^/holds/(?P<holder>[^/]+)/?$')
 QUOTA_PATH = re.compile(r'^/quotas/(?P<project>[^/]{1,255})/?$')
+GROUP_PATH = re.compile(r'^/groups(?:/(?P<group>[^/]+))?/?$')
 # Operators may list every instance's lock; one page at most.
 MAX_LIST = 1000
 # Usage is computed from the ledger: a year at most per request.
@@ -126,6 +130,15 @@ class MigrationLockServers(base.LockFilter):
             return self.usage(req, context, version)
         if rest in ('/tickets', '/tickets/') and req.method == 'GET':
             return self.tickets(req, context, version)
+        group = GROUP_PATH.match(rest)
+        if group and version >= versions.GROUPS:
+            response = group_budgets.GroupBudgets(
+                self._manager, self._reply).serve(
+                    req, context, version,
+                    lambda: bodies.json_document(raw),
+                    _query(req, schemas.groups_query), group.group('group'))
+            if response is not None:
+                return response
         quota = QUOTA_PATH.match(rest)
         if quota and req.method == 'GET':
             return self.quota_show(context, version, quota.group('project'))

@@ -60,7 +60,9 @@ class Version:
 
 
 MIN_VERSION = Version(1, 0)
-MAX_VERSION = Version(1, 0)
+MAX_VERSION = Version(1, 1)
+# Group disruption budgets (/os-miglock/groups).
+GROUPS = Version(1, 1)
 
 
 def requested(environ):

@@ -147,3 +147,29 @@ def versions(base_url, minimum, maximum):
         'min_version': str(minimum),
         'links': [{'rel': 'self', 'href': base_url}],
     }]}
+
+
+def _group(found):
+    budget, members = found['max_moving'], found['members']
+    allowed = None if members is None and budget.percent else \
+        budget.allowed(members)
+    return {'group': found['group'], 'kind': found['kind'],
+            'project_id': found['project_id'],
+            'max_moving': budget.to_api(), 'members': members,
+            'allowed_moving': allowed,
+            'moving': [{'instance_uuid': m.instance_uuid, 'kind': m.kind,
+                        'admitted_at': _time(m.admitted_at),
+                        'deadline': _time(m.deadline)}
+                       for m in found['moving']],
+            'updated_at': _time(found['updated_at']),
+            'updated_by': found['updated_by']}
+
+
+def group(found, version):
+    """``/os-miglock/groups/{group}`` (1.1): a budget, members moving."""
+    return {'group': _group(found)}
+
+
+def groups(found, version):
+    """``GET /os-miglock/groups`` (1.1): the budgets of a project."""
+    return {'groups': [_group(g) for g in found]}

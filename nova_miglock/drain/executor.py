@@ -31,6 +31,7 @@ import time
 
 from oslo_log import log as logging
 
+from nova_miglock.drain import group_budgets
 from nova_miglock.drain import learn
 from nova_miglock.drain import options as options_mod
 from nova_miglock.drain import preference
@@ -64,6 +65,7 @@ class Drain:
         self.limits = simulate.Limits(parallel=options.parallel,
                                       per_host=options.per_host)
         self.items, self.order, self.running = {}, [], {}
+        self.groups = {}
         self.plan = self.first_plan = None
         self.start = self.now = clock()
 
@@ -94,13 +96,15 @@ class Drain:
         return [planner.Candidate(
             dataclasses.replace(state, project_id=state.project_id or
                                 self.items[u].project_id),
-            host=self.items[u].source) for u, state in states.items()]
+            host=self.items[u].source, group=self.groups.get(u))
+            for u, state in states.items()]
 
     def _replan(self):
         pending = self.pending()
         states = dict(zip(pending, self.store.get_states(pending)))
         move = self.beliefs.move_seconds()
-        running = {u: (simulate.Target(u, self.items[u].source),
+        running = {u: (simulate.Target(u, self.items[u].source,
+                                       self.groups.get(u)),
                        max(self.now, self.items[u].admitted_at + move))
                    for u in self.running}
         # What a static lock holds stays unless someone acts: the plan and
@@ -122,6 +126,8 @@ class Drain:
         for host in self.hosts:
             for server in self.nova.servers_on(host):
                 self._add(server)
+        self.groups, budgets = group_budgets.read(self.store, self.items)
+        self.limits = dataclasses.replace(self.limits, budgets=budgets)
         self.beliefs = self._beliefs()
         self.params = self._params()
         self._replan()
@@ -159,7 +165,9 @@ class Drain:
         return (item.outcome == report_mod.PENDING and
                 len(self.running) < self.limits.parallel and
                 sum(i.source == item.source for i in self.running.values())
-                < self.limits.per_host)
+                < self.limits.per_host and group_budgets.fits(
+                    uuid, self.groups, self.limits.budgets, self.running,
+                    lambda other: self.store.get_state(other).ticket))
 
     def run(self):
         self.prepare()

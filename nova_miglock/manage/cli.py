@@ -27,6 +27,7 @@ from nova_miglock.manage import commands
 from nova_miglock.manage import configure_command
 from nova_miglock.manage import drain
 from nova_miglock.manage import files
+from nova_miglock.manage import groups
 from nova_miglock.manage import model
 from nova_miglock.manage import output
 from nova_miglock import manager as lock_manager
@@ -268,6 +269,7 @@ def build_parser():
                      'http://169.254.169.254')
     drain.add_parsers(areas, add, _timestamp, _positive)
     model.add_parsers(area, add, _positive)
+    groups.add_parsers(area, add, _positive)
     return parser
 
 

@@ -39,7 +39,7 @@ class Candidate:
 
     state: object                # lock.LockState
     host: str = 'host'
-    group: str = None
+    group: object = None         # a group key, or a tuple of them
     known_since: float = None    # when it was created, if known
     approved: bool = False       # its guest said "go now"
 

@@ -33,7 +33,15 @@ INF = float('inf')
 class Target:
     uuid: str
     host: str = 'host'
-    group: str = None
+    # A group key, or a tuple of them (an instance may be in a server
+    # group and in tag groups); ``Limits.budgets`` caps each.
+    group: object = None
+
+    @property
+    def groups(self):
+        if self.group is None:
+            return ()
+        return self.group if isinstance(self.group, tuple) else (self.group,)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,9 +182,9 @@ class _Loop:
         if self.limits.per_host is not None and sum(
                 t.host == target.host for t in busy) >= self.limits.per_host:
             return False
-        budget = self.limits.budgets.get(target.group)
-        return budget is None or sum(
-            t.group == target.group for t in busy) < budget
+        return all(
+            sum(group in t.groups for t in busy) < self.limits.budgets[group]
+            for group in target.groups if group in self.limits.budgets)
 
     def attempt(self, uuid):
         self._take(uuid)

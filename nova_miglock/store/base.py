@@ -81,8 +81,14 @@ class LockStore(metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def open_ticket(self, instance_uuid, *, project_id, kind, request_id,
-                    static_locks, actor=None, host=None):
+                    static_locks, actor=None, host=None, groups=None):
         """Admit a move if the instance is not locked.
+
+        ``groups`` (``decisions.groups.GroupRef``) are the groups Nova
+        shows the instance in now; they replace the recorded ones (None:
+        judge by the recorded ones). A group with a budget admits the move
+        only while fewer members than it allows have an open ticket,
+        decided with the group's row locked in this transaction.
 
         ``static_locks`` are the instance's static locks as the caller just
         read them from Nova; they are also remembered for readers that
@@ -92,11 +98,13 @@ class LockStore(metaclass=abc.ABCMeta):
         :raises InstanceLocked: with the state that refused the move; the
             refusal is recorded so the guest sees ``migration_requested``.
         :raises MigrationInProgress: another move is already admitted.
+        :raises GroupBudgetSpent: a group's budget is spent (nothing is
+            written).
         """
 
     @abc.abstractmethod
     def admit_evacuation(self, instance_uuid, *, project_id, request_id,
-                         static_locks, actor=None, host=None):
+                         static_locks, actor=None, host=None, groups=None):
         """Admit an evacuation whatever the locks.
 
         Every active hold ends (``evacuated``) and the ticket opens in one
@@ -108,7 +116,7 @@ class LockStore(metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def break_and_admit(self, instance_uuid, *, project_id, kind, reason,
-                        request_id=None, actor=None, host=None):
+                        request_id=None, actor=None, host=None, groups=None):
         """End every hold and admit a move, in one transaction.
 
         The operator's override at a drain's deadline: no new hold can
@@ -118,6 +126,32 @@ class LockStore(metaclass=abc.ABCMeta):
         :raises InstanceLocked: a static lock counts (refusal recorded).
         :raises MigrationInProgress: another move is already admitted.
         """
+
+    def set_group_budget(self, project_id, group_key, budget, *, actor,
+                         members=None, member_uuids=None):
+        """Create or replace a group's budget (``decisions.groups.Budget``).
+
+        ``members``: the member count Nova shows (for percentages);
+        ``member_uuids``: members to record now, when the caller read them.
+
+        :returns: the budget as :meth:`get_group_budget` shows it.
+        """
+        raise NotImplementedError()
+
+    def get_group_budget(self, project_id, group_key):
+        """A dict with the budget and the members moving, or None."""
+        raise NotImplementedError()
+
+    def list_group_budgets(self, *, project_id=None, limit=None):
+        raise NotImplementedError()
+
+    def delete_group_budget(self, project_id, group_key):
+        """Forget a budget; True if there was one."""
+        raise NotImplementedError()
+
+    def group_budgets_of(self, instance_uuids):
+        """``{uuid: [(GroupRef, Budget)]}`` of the recorded members."""
+        raise NotImplementedError()
 
     @abc.abstractmethod
     def open_move_request(self, instance_uuid, *, project_id, reason,

@@ -13,7 +13,9 @@
 
 Two independent proofs: one from what the clients were told
 (``check_intervals``), one from the store's own ledger and tables
-(``check_store``).
+(``check_store``). For group budgets likewise: ``check_group_budgets``
+from the clients' tickets, ``check_store_groups`` from the store's tables:
+at no instant more members of a group moving than its budget allows.
 """
 
 import collections
@@ -22,6 +24,7 @@ import json
 
 import sqlalchemy as sa
 
+from nova_miglock.decisions import groups as group_rules
 from nova_miglock import lock
 from nova_miglock.store.sql import models
 
@@ -211,3 +214,65 @@ def check_acknowledged(observations, store):
                     item['closed_at']):
                 missing.append('close of ticket %(ticket)s' % item)
     return missing
+
+
+def overruns(spans, allowed):
+    """The instants at which more than ``allowed`` of ``spans`` are open.
+
+    ``spans`` are ``(start, end)`` half-open intervals: a move admitted at
+    the very instant another ended does not overlap it. Returns
+    ``[(instant, open count)]``, empty when the budget always held.
+    """
+    events = sorted([(start, 1) for start, _end in spans] +
+                    [(end, -1) for _start, end in spans if end != FOREVER],
+                    key=lambda e: (e[0], e[1]))
+    found, current = [], 0
+    for at, step in events:
+        current += step
+        if current > allowed:
+            found.append((at, current))
+    return found
+
+
+def check_group_budgets(observations, groups):
+    """Every instant the clients saw a group over its budget.
+
+    ``groups``: ``{key: (member uuids, allowed)}``.
+    """
+    tickets = ticket_intervals(observations)
+    problems = []
+    for key, (members, allowed) in sorted(groups.items()):
+        spans = [span for member in members
+                 for span in tickets.get(member, [])]
+        problems += ['group %s had %d moving at %s, budget %d'
+                     % (key, count, at, allowed)
+                     for at, count in overruns(spans, allowed)]
+    return problems
+
+
+def check_store_groups(store):
+    """Every instant the store's tickets show a group over its budget.
+
+    Read from the tickets, the recorded memberships and the budgets (with
+    the member count recorded), independently of the code that admits.
+    """
+    with store.sql_engine.connect() as conn:
+        budgets = [r for r in conn.execute(sa.select(models.group_budgets))]
+        members = collections.defaultdict(set)
+        for row in conn.execute(sa.select(models.group_members)):
+            members[(row.project_id, row.group_key)].add(row.instance_uuid)
+        tickets = collections.defaultdict(list)
+        for row in conn.execute(sa.select(models.tickets)):
+            tickets[row.instance_uuid].append(
+                (row.admitted_at, row.closed_at or FOREVER))
+    problems = []
+    for row in budgets:
+        group = (row.project_id, row.group_key)
+        budget = group_rules.Budget(row.max_moving, bool(row.percent))
+        allowed = budget.allowed(row.members)
+        spans = [span for member in members[group]
+                 for span in tickets[member]]
+        problems += ['store: group %s/%s had %d moving at %s, budget %d'
+                     % (row.project_id, row.group_key, count, at, allowed)
+                     for at, count in overruns(spans, allowed)]
+    return problems

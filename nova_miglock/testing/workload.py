@@ -17,7 +17,10 @@ closed tickets. ``consistency.check_intervals`` then proves from these lines
 alone that no hold overlapped an admitted move.
 
 Run as ``python -m nova_miglock.testing.workload URL SECONDS SEED WORKER
-INSTANCES OUT [faults]``. With ``faults`` (a cluster losing nodes under the
+INSTANCES OUT [faults] [groups=JSON]``. With ``groups`` (``{key: [member
+uuids]}``, project ``race``) every move names the groups of its instance,
+whose budgets the caller set, and a move the budget refuses is counted as
+``refused_budget``. With ``faults`` (a cluster losing nodes under the
 workload) an operation the store failed closed on (``StoreUnavailable``) is
 counted as ``unavailable`` and the worker goes on: its outcome is unknown to
 the client, so it is not an acknowledged observation.
@@ -38,6 +41,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from nova_miglock.decisions import groups as group_rules
 from nova_miglock import lock
 from nova_miglock.store.sql import driver
 from nova_miglock.testing import consistency
@@ -69,8 +73,20 @@ def count_conflicts(sql_engine, emit):
                  else 'conflict_in_statement')
 
 
-def run(url, seconds, seed, worker, instances, out, faults=False):
+def refs_of(groups):
+    """``{instance: [GroupRef]}`` from ``{key: [member uuids]}``."""
+    refs = {}
+    for key, members in sorted((groups or {}).items()):
+        for member in members:
+            refs.setdefault(member, []).append(
+                group_rules.GroupRef('race', key, len(members)))
+    return refs
+
+
+def run(url, seconds, seed, worker, instances, out, faults=False,
+        groups=None):
     rng = random.Random(seed)
+    refs = refs_of(groups)
     store = driver.SQLLockStore(fixtures.make_conf(), connection=url)
     holders = ['w%d' % worker]
     counts = {}
@@ -110,7 +126,8 @@ def run(url, seconds, seed, worker, instances, out, faults=False):
             elif roll < 0.88:
                 ticket, _ = store.open_ticket(
                     instance, project_id='race', kind='live-migration',
-                    request_id='w%d' % worker, static_locks=())
+                    request_id='w%d' % worker, static_locks=(),
+                    groups=refs.get(instance, []) if groups else None)
                 emit('ticket', instance=instance, ticket=ticket.ticket_id,
                      admitted_at=_stamp(ticket.admitted_at))
             else:
@@ -125,6 +142,8 @@ def run(url, seconds, seed, worker, instances, out, faults=False):
             emit('refused_migrating')
         except lock.InstanceLocked:
             emit('refused_locked')
+        except lock.GroupBudgetSpent:
+            emit('refused_budget')
         except lock.StoreUnavailable:
             if not faults:
                 raise
@@ -159,20 +178,25 @@ def clients_race(target, args_list, seconds):
 
 
 def run_race(url, directory, seconds=SECONDS, workers=WORKERS, instances=4,
-             faults=False):
+             faults=False, groups=None):
     """Race ``workers`` processes; worker n uses ``url[n % len(url)]``.
 
     ``url`` is one URL or a list of them (the nodes of a cluster); with
     ``faults`` the workers outlive the store failing closed.
+    ``instances``: how many, or their uuids; ``groups``: ``{key: [member
+    uuids]}`` of project ``race`` (the caller sets their budgets).
     """
     urls = [url] if isinstance(url, str) else list(url)
-    uuids = [str(uuid.uuid4()) for _ in range(instances)]
+    uuids = ([str(uuid.uuid4()) for _ in range(instances)]
+             if isinstance(instances, int) else list(instances))
+    extra = (['faults'] if faults else []) + (
+        ['groups=' + json.dumps(groups)] if groups else [])
     outputs = [os.path.join(directory, 'worker-%d.jsonl' % n)
                for n in range(workers)]
     procs = [subprocess.Popen(
         [sys.executable, '-m', 'nova_miglock.testing.workload',
          urls[n % len(urls)], str(seconds), str(n * 7919 + 1), str(n),
-         ','.join(uuids), path] + (['faults'] if faults else []),
+         ','.join(uuids), path] + extra,
         cwd=ROOT) for n, path in enumerate(outputs)]
     for proc in procs:
         assert proc.wait(timeout=seconds + 120) == 0
@@ -183,8 +207,12 @@ def main(argv):
     url, seconds, seed, worker, instances, path = argv[:6]
     # One line at a time, so that a test can watch the race start.
     with open(path, 'w', buffering=1) as out:
+        options = argv[6:]
+        groups = [json.loads(o[len('groups='):]) for o in options
+                  if o.startswith('groups=')]
         run(url, float(seconds), int(seed), int(worker),
-            instances.split(','), out, faults=argv[6:] == ['faults'])
+            instances.split(','), out, faults='faults' in options,
+            groups=groups[0] if groups else None)
 
 
 if __name__ == '__main__':

@@ -27,7 +27,7 @@ from nova_miglock.store.sql import writes
 
 
 def break_and_admit(store, instance_uuid, *, project_id, kind, reason,
-                    request_id=None, actor=None, host=None):
+                    request_id=None, actor=None, host=None, groups=None):
     """End every hold and open a ``kind`` ticket, atomically.
 
     ``store`` is the SQL driver whose transaction helpers are used. The
@@ -38,6 +38,8 @@ def break_and_admit(store, instance_uuid, *, project_id, kind, reason,
     :raises InstanceLocked: a static lock counts; nothing was changed but
         the refusal, which is recorded.
     :raises MigrationInProgress: another move is already admitted.
+    :raises GroupBudgetSpent: a group of the instance has as many members
+        moving as its budget allows; nothing was changed.
     """
     with store._write() as conn:
         row, snap = store._lock_for_move(conn, instance_uuid, project_id,
@@ -56,6 +58,9 @@ def break_and_admit(store, instance_uuid, *, project_id, kind, reason,
                                    migration_requested_at=now)
         else:
             refusal = None
+            # Before anything is broken: a spent group budget refuses
+            # the move and leaves the holds as they are.
+            store.admit_in_groups(conn, row, now, groups)
             ended = store._delete_holds(
                 conn, row, now, list(snap.holds.values()),
                 event=lock.EVENT_BREAK, reason=reason, actor=actor or '')

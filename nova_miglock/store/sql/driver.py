@@ -37,6 +37,7 @@ from nova_miglock import lock
 from nova_miglock.store import base
 from nova_miglock.store.sql import breaks
 from nova_miglock.store.sql import engine
+from nova_miglock.store.sql import groups as group_budgets
 from nova_miglock.store.sql import history_models
 from nova_miglock.store.sql import models
 from nova_miglock.store.sql import queries
@@ -336,7 +337,7 @@ class SQLLockStore(base.LockStore):
 
     @_retry_on_conflict
     def open_ticket(self, instance_uuid, *, project_id, kind, request_id,
-                    static_locks, actor=None, host=None):
+                    static_locks, actor=None, host=None, groups=None):
         static_locks = tuple(static_locks)
         with self._write() as conn:
             row, snap = self._lock_for_move(conn, instance_uuid, project_id,
@@ -356,6 +357,7 @@ class SQLLockStore(base.LockStore):
                                               migration_requested_at=now)
             else:
                 refusal = None
+                self.admit_in_groups(conn, row, now, groups)
                 ticket, state = self._admit(conn, row, now, kind, request_id,
                                             static_text, actor)
         if refusal is not None:
@@ -365,7 +367,7 @@ class SQLLockStore(base.LockStore):
 
     @_retry_on_conflict
     def admit_evacuation(self, instance_uuid, *, project_id, request_id,
-                         static_locks, actor=None, host=None):
+                         static_locks, actor=None, host=None, groups=None):
         static_text = queries.static_locks_to_text(tuple(static_locks))
         with self._write() as conn:
             row, snap = self._lock_for_move(conn, instance_uuid, project_id,
@@ -381,6 +383,7 @@ class SQLLockStore(base.LockStore):
                     locked_until=leases.locked_until_after(
                         now=now, old_until=row.locked_until,
                         active_expiries=[]))
+            self.admit_in_groups(conn, row, now, groups, enforce=False)
             ticket, state = self._admit(conn, row, now, 'evacuation',
                                         request_id, static_text, actor)
         return ticket, state, ended
@@ -423,6 +426,13 @@ class SQLLockStore(base.LockStore):
                 % (instance_uuid, row.ticket_id),
                 retry_after=self._conf.miglock.migrating_retry_after)
         return row, snap
+
+    def admit_in_groups(self, conn, row, now, groups, enforce=True):
+        """The group budgets' part of an admission, in its transaction."""
+        group_budgets.admit(
+            conn, instance_uuid=row.instance_uuid, now=now, groups=groups,
+            enforce=enforce,
+            poll_cap=self._conf.miglock.migrating_retry_after)
 
     def _admit(self, conn, row, now, kind, request_id, static_text, actor):
         ticket = lock.Ticket(
@@ -627,6 +637,33 @@ class SQLLockStore(base.LockStore):
                 tickets.c.closed_at.is_not(None),
                 tickets.c.closed_at < before)).rowcount
         return {'ledger': ledger, 'tickets': closed}
+
+    # -- group budgets ------------------------------------------------------
+
+    @_retry_on_conflict
+    def set_group_budget(self, project_id, group_key, budget, *, actor,
+                         members=None, member_uuids=None):
+        with self._write() as conn:
+            return group_budgets.set_budget(
+                conn, project_id, group_key, budget, actor=actor,
+                members=members, member_uuids=member_uuids)
+
+    def get_group_budget(self, project_id, group_key):
+        with self._read() as conn:
+            return group_budgets.get_budget(conn, project_id, group_key)
+
+    def list_group_budgets(self, *, project_id=None, limit=None):
+        with self._read() as conn:
+            return group_budgets.list_budgets(conn, project_id, limit)
+
+    @_retry_on_conflict
+    def delete_group_budget(self, project_id, group_key):
+        with self._write() as conn:
+            return group_budgets.delete_budget(conn, project_id, group_key)
+
+    def group_budgets_of(self, instance_uuids):
+        with self._read() as conn:
+            return group_budgets.budgets_of(conn, instance_uuids)
 
     def get_quota(self, project_id):
         with self._read() as conn:

@@ -146,3 +146,34 @@ history_models = sa.Table(
     sa.Column('updated_at', DateTime, nullable=False),
     **_MYSQL
 )
+
+# A group's disruption budget: at most ``max_moving`` (a percentage of
+# ``members`` when ``percent``) of its members may have an open ticket. The
+# row is also the group's serialization point: every admission of a member
+# locks it (and writes it, for Galera) before counting.
+group_budgets = sa.Table(
+    'miglock_group_budgets', metadata,
+    sa.Column('project_id', sa.String(255), primary_key=True),
+    # A server group's uuid, or "tag:NAME".
+    sa.Column('group_key', sa.String(64), primary_key=True),
+    sa.Column('max_moving', sa.Integer, nullable=False),
+    sa.Column('percent', sa.Boolean, nullable=False),
+    # The member count Nova last showed (for percentages).
+    sa.Column('members', sa.Integer, nullable=True),
+    sa.Column('updated_by', sa.String(255), nullable=False),
+    sa.Column('updated_at', DateTime, nullable=False),
+    **_MYSQL
+)
+
+# The groups each instance belonged to when its last move was admitted:
+# written with the ticket, so the members counted as moving are exactly
+# those whose open ticket was admitted as members.
+group_members = sa.Table(
+    'miglock_group_members', metadata,
+    sa.Column('project_id', sa.String(255), primary_key=True),
+    sa.Column('group_key', sa.String(64), primary_key=True),
+    sa.Column('instance_uuid', sa.String(36), primary_key=True),
+    sa.Column('recorded_at', DateTime, nullable=False),
+    sa.Index('ix_miglock_group_members_instance', 'instance_uuid'),
+    **_MYSQL
+)

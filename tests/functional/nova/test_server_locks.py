@@ -48,10 +48,11 @@ class ServerLocksApiTest(base.NovaTestCase):
                                body=None if body is None else json.dumps(
                                    body), check_response_status=False)
 
-    def answer(self, reply, status, schema):
+    def answer(self, reply, status, schema, version='1.0'):
         """The JSON of ``reply``, held to its status, schema and version."""
         self.assertEqual(status, reply.status_code, reply.text)
-        self.assertIn('miglock 1.0', reply.headers['OpenStack-API-Version'])
+        self.assertIn('miglock ' + version,
+                      reply.headers['OpenStack-API-Version'])
         self.assertIn('OpenStack-API-Version', reply.headers['Vary'])
         validation.validate(schema, reply.json(), what='response')
         return reply.json()
@@ -177,16 +178,16 @@ class ServerLocksApiTest(base.NovaTestCase):
         root = '/os-miglock'
         found = self.answer(self.call(self.api, 'GET', url=root), 200,
                             schemas.versions_response)['versions']
-        self.assertEqual([('v1.0', '1.0', '1.0', 'CURRENT')], [
+        self.assertEqual([('v1.0', '1.0', '1.1', 'CURRENT')], [
             (v['id'], v['min_version'], v['version'], v['status'])
             for v in found])
         self.answer(self.call(self.api, 'GET', headers={
             'OpenStack-API-Version': 'miglock latest'}), 200,
-            schemas.show_response)
+            schemas.show_response, version='1.1')
         reply = self.call(self.api, 'PUT', '/holds/etl', {}, headers={
-            'OpenStack-API-Version': 'miglock 1.1'})
+            'OpenStack-API-Version': 'miglock 1.2'})
         self.assertEqual(406, reply.status_code, reply.text)
-        self.assertIn('1.0 to 1.0', str(reply.json()))
+        self.assertIn('1.0 to 1.1', str(reply.json()))
         self.assertEqual((), self.store.get_state(self.server['id']).holds)
         reply = self.call(self.api, 'GET', headers={
             'OpenStack-API-Version': 'miglock one'})
@@ -402,12 +403,19 @@ class ApiReferenceSamplesTest(base.NovaTestCase):
                 '%s is out of date: run MIGLOCK_WRITE_SAMPLES=1 pytest %s'
                 % (path, __file__)))
 
-    def exchange(self, name, api, method, path, body=None, status=200):
+    def exchange(self, name, api, method, path, body=None, status=200,
+                 version=None):
         if body is not None:
             self.sample(name + '-req', body)
-        reply = api.api_request(path, method=method, body=None if body is
-                                None else json.dumps(body),
-                                check_response_status=False)
+        if version:
+            # The harness's client sets the header itself: a session.
+            reply = clients.session_for(self, api is self.admin_api).request(
+                api.base_url + path, method, json=body, raise_exc=False,
+                headers={'OpenStack-API-Version': 'miglock %s' % version})
+        else:
+            reply = api.api_request(path, method=method, body=None if body
+                                    is None else json.dumps(body),
+                                    check_response_status=False)
         self.assertEqual(status, reply.status_code, reply.text)
         if reply.content:
             self.sample(name + '-resp', reply.json())
@@ -446,6 +454,17 @@ class ApiReferenceSamplesTest(base.NovaTestCase):
         self.exchange('quota-update', self.admin_api, 'PUT', quota, {
             'quota': {'locked_instances': 10, 'lock_seconds_per_day': -1}})
         self.exchange('quota-show', self.api, 'GET', quota)
+        self.api.api_put('/servers/%s/tags/miglock:group=db'
+                         % self.server['id'], {}, check_response_status=[201])
+        groups = '/os-miglock/groups'
+        self.exchange('group-update', self.api, 'PUT', groups + '/tag:db',
+                      {'group': {'max_moving': '50%'}}, version='1.1')
+        self.manager.admit_move(manager.Target(
+            self.server['id'], self.server['tenant_id']),
+            kind='live-migration', request_id='req-sample')
+        self.exchange('group-show', self.api, 'GET', groups + '/tag:db',
+                      version='1.1')
+        self.exchange('groups-list', self.api, 'GET', groups, version='1.1')
         names = sorted(n[:-5] for n in os.listdir(self.SAMPLES)
                        if n.endswith('.json'))
         self.assertEqual(sorted(self.written), names,

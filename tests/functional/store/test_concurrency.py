@@ -20,6 +20,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from nova_miglock.decisions import groups as group_rules
 from nova_miglock import lock
 from nova_miglock.store.sql import models
 from nova_miglock.testing import consistency
@@ -61,3 +62,41 @@ def test_the_checker_reports_an_acknowledged_operation_that_is_lost(store):
         conn.execute(sa.delete(models.ledger))
         conn.execute(sa.delete(models.tickets))
     assert len(consistency.check_acknowledged(observations, store)) == 3
+
+
+def test_no_group_ever_has_more_moves_than_its_budget(store, tmp_path):
+    # Two overlapping groups (instances 2 and 3 are in both), so that
+    # admissions lock two group rows and the order of locking matters.
+    uuids = [str(uuid.uuid4()) for _ in range(6)]
+    groups = {'tag:db': uuids[:4], 'tag:web': uuids[2:]}
+    store.set_group_budget('race', 'tag:db', group_rules.Budget(2),
+                           actor='test', members=4)
+    store.set_group_budget('race', 'tag:web', group_rules.Budget(25, True),
+                           actor='test', members=4)
+    observations, counts = workload.run_race(
+        store.url, str(tmp_path), instances=uuids, groups=groups)
+    print('operations: %s' % dict(sorted(counts.items())))
+    assert counts['ticket'] >= 4 and counts['refused_budget'] > 0
+    assert consistency.check_group_budgets(observations, {
+        'tag:db': (groups['tag:db'], 2),
+        'tag:web': (groups['tag:web'], 1)}) == []
+    assert consistency.check_store_groups(store) == []
+    assert consistency.check_intervals(observations) == []
+    assert consistency.check_store(store) == []
+    assert consistency.check_acknowledged(observations, store) == []
+
+
+def test_the_group_checker_sees_a_budget_overrun(store):
+    """Break the rule by hand: two members' tickets open at once."""
+    uuids = [str(uuid.uuid4()) for _ in range(2)]
+    for instance in uuids:
+        store.open_ticket(instance, project_id='race', kind='live-migration',
+                          request_id='r', static_locks=(),
+                          groups=[group_rules.GroupRef('race', 'tag:db', 2)])
+    store.set_group_budget('race', 'tag:db', group_rules.Budget(1),
+                           actor='test')
+    assert len(consistency.check_store_groups(store)) == 1
+    opened = [{'kind': 'ticket', 'instance': u, 'ticket': u,
+               'admitted_at': lock.isoformat(store.now())} for u in uuids]
+    assert len(consistency.check_group_budgets(
+        opened, {'tag:db': (uuids, 1)})) == 1
