@@ -128,7 +128,8 @@ class OperatorApiTest(base.NovaTestCase):
         # What the guest is told: its leases end by the deadline.
         hold = self.call(self.api, 'PUT', self.url + '/holds/etl',
                          {'lease_seconds': 3600}).json()['hold']
-        self.assertEqual(opened['not_before'], hold['expires_at'])
+        self.assertEqual((opened['not_before'], 'move_request'), (
+            hold['expires_at'], hold['lease_capped_by']))
         self.refused('GET', '/os-miglock/move-requests', None,
                      'miglock:move_requests:list')
         listed = self.answer(self.call(
