@@ -273,6 +273,10 @@ class LockManager:
     def move_request(self, instance_uuid):
         return self.store.get_move_request(instance_uuid)
 
+    def list_move_requests(self, *, limit=None):
+        """Open move requests of every instance, the soonest first."""
+        return self.store.list_move_requests(limit=limit)
+
     def claim_move(self, target, *, ticket_id, kind):
         """The move already admitted for ``ticket_id``, if it is this one.
 

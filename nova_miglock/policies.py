@@ -45,6 +45,69 @@ _GROUP_PATH = '/os-miglock/groups/{group}'
 
 _PATH = '/servers/{server_id}/os-miglock'
 
+# -- operator commands over REST (nova-miglock-manage's housekeeping,
+# move requests, drain plans and the history model) -------------------------
+REAP = 'miglock:reap'
+LEDGER_PURGE = 'miglock:ledger:purge'
+MOVE_REQUESTS = 'miglock:move_requests:list'
+MOVE_REQUEST_SHOW = PREFIX % 'move_request:show'
+MOVE_REQUEST_OPEN = PREFIX % 'move_request:open'
+MOVE_REQUEST_CANCEL = PREFIX % 'move_request:cancel'
+MODEL_SHOW = PREFIX % 'model:show'
+DRAIN_PLAN = 'miglock:drain:plan'
+
+OPERATOR_RULES = [
+    policy.DocumentedRuleDefault(
+        name=REAP, check_str=ADMIN,
+        description='Record expired holds in the ledger and drop them, '
+                    'as nova-miglock-manage reap.',
+        operations=[{'method': 'POST', 'path': '/os-miglock/reap'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=LEDGER_PURGE, check_str=ADMIN,
+        description='Delete ledger events and closed tickets older than a '
+                    'time, as nova-miglock-manage ledger purge; usage '
+                    'before it is no longer reported.',
+        operations=[{'method': 'POST', 'path': '/os-miglock/ledger/purge'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=MOVE_REQUESTS, check_str=ADMIN,
+        description='List the open move requests of every project.',
+        operations=[{'method': 'GET', 'path': '/os-miglock/move-requests'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=MOVE_REQUEST_SHOW, check_str=READER,
+        description="Show a server's open move request (what its guest is "
+                    "told).",
+        operations=[{'method': 'GET', 'path': _PATH + '/move-request'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=MOVE_REQUEST_OPEN, check_str=ADMIN,
+        description="Tell a server's guest a move is coming: leases end no "
+                    "later than its deadline (audited).",
+        operations=[{'method': 'PUT', 'path': _PATH + '/move-request'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=MOVE_REQUEST_CANCEL, check_str=ADMIN,
+        description="Cancel a server's move request (audited).",
+        operations=[{'method': 'DELETE', 'path': _PATH + '/move-request'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=MODEL_SHOW, check_str=ADMIN,
+        description="Show what the lock history model drains plan with "
+                    "believes about a server, as nova-miglock-manage model "
+                    "show.",
+        operations=[{'method': 'GET', 'path': _PATH + '/model'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=DRAIN_PLAN, check_str=ADMIN,
+        description='Plan a drain of compute hosts and predict its end, '
+                    'moving nothing, as nova-miglock-manage drain '
+                    '--dry-run.',
+        operations=[{'method': 'POST', 'path': '/os-miglock/drain-plans'}],
+        scope_types=['project']),
+]
+
 RULES = [
     policy.DocumentedRuleDefault(
         name=LIST, check_str=READER,
@@ -144,4 +207,4 @@ RULES = [
 
 
 def list_rules():
-    return RULES
+    return RULES + OPERATOR_RULES

@@ -24,6 +24,9 @@ PUT      /openstack/miglock/holds/NAME   acquire or renew: ``{"lease_seconds",
 DELETE   /openstack/miglock/holds/NAME   release (idempotent, 204)
 POST     /openstack/miglock/approve      approve the requested move now
 =======  ==============================  ===================================
+
+Answers are built by :mod:`nova_miglock.api.guest_views`, the guest's
+wire format.
 """
 
 from oslo_log import log as logging
@@ -32,6 +35,7 @@ import webob.dec
 
 from nova_miglock.api import base
 from nova_miglock.api import bodies
+from nova_miglock.api import guest_views
 from nova_miglock.api import identity
 from nova_miglock.api import instances
 from nova_miglock.api import responses
@@ -134,8 +138,8 @@ class MigrationLockMetadata(base.LockFilter):
         if kind == 'approve':
             bodies.json_object(body, frozenset())
             request = self._manager.approve_move(target, actor='guest')
-            return responses.json_response(200, {
-                'move_request': request.to_dict()})
+            return responses.json_response(200, guest_views.approved(
+                request))
         if kind == 'hold' and req.method == 'DELETE':
             self._manager.release(target, holder, source=lock.SOURCE_GUEST,
                                   actor='guest')
@@ -147,10 +151,10 @@ class MigrationLockMetadata(base.LockFilter):
             if not found:
                 return responses.error(404, 'not_found',
                                        'no active hold named %s' % holder)
-            return responses.json_response(200, found[0].to_dict(state.now))
+            return responses.json_response(200, guest_views.hold(
+                found[0], state.now))
         if kind == 'holds':
-            return responses.json_response(200, {'holds': [
-                h.to_dict(state.now) for h in state.holds]})
+            return responses.json_response(200, guest_views.holds(state))
         return responses.json_response(200, self._state_body(target, state))
 
     def _target(self, guest, with_static_locks=False):
@@ -174,22 +178,19 @@ class MigrationLockMetadata(base.LockFilter):
             lease_seconds=fields.get('lease_seconds'),
             reason=fields.get('reason', ''), wait=fields.get('wait', 0),
             renew_only=fields.get('renew', False), actor='guest')
-        return responses.json_response(200, grant.to_dict())
+        return responses.json_response(200, guest_views.grant(grant))
 
     def _state_body(self, target, state):
-        body = state.to_dict()
         limits, rule = policy.hold_limits(self._conf, target.extra_specs)
         try:
             policy.check_guest_may_lock(self._conf, target.extra_specs)
             may_lock = True
         except lock.NotPermitted:
             may_lock = False
-        body['policy'] = {'guest_may_lock': may_lock,
-                          'max_lease': limits.max_lease,
-                          'max_lease_rule': rule,
-                          'max_hold': limits.max_hold,
-                          'default_lease': self._conf.miglock.default_lease}
-        request = self._manager.move_request(target.instance_uuid)
-        body['move_request'] = (request.to_dict(state.now) if request
-                                else None)
-        return body
+        return guest_views.state(
+            state, {'guest_may_lock': may_lock,
+                    'max_lease': limits.max_lease,
+                    'max_lease_rule': rule,
+                    'max_hold': limits.max_hold,
+                    'default_lease': self._conf.miglock.default_lease},
+            self._manager.move_request(target.instance_uuid))

@@ -264,8 +264,8 @@ show_response = {
 _grant = copy.deepcopy(_hold)
 _grant['properties'].update({
     'lease_seconds': {'type': 'number', 'minimum': 0},
-    'lease_capped_by': {'type': ['string', 'null'], 'enum': ['max_hold',
-                                                             None]},
+    'lease_capped_by': {'type': ['string', 'null'],
+                        'enum': ['max_hold', 'move_request', None]},
     'instance_state': _state['properties']['state'],
 })
 _grant['required'] += ['expires_in', 'lease_seconds', 'lease_capped_by',

@@ -34,6 +34,10 @@ POST     /servers/{id}/os-miglock/action           ``{"break": {"reason",
                                                    {"outcome"}}``
 =======  ========================================  ========================
 
+and the operator commands of ``nova-miglock-manage`` listed in
+:mod:`nova_miglock.api.operator_api` (reap, ledger purge, move requests,
+drain plans, the history model).
+
 Bodies are checked against ``nova_miglock.api.schemas`` before a handler
 runs, answers are built by ``nova_miglock.api.views``, and the version is
 negotiated by ``nova_miglock.api.versions``. A member's hold has the
@@ -55,6 +59,7 @@ from nova_miglock.api import bodies
 from nova_miglock.api import faults
 from nova_miglock.api import groups as group_budgets
 from nova_miglock.api import instances
+from nova_miglock.api import operator_api
 from nova_miglock.api import responses
 from nova_miglock.api import schemas
 from nova_miglock.api import validation
@@ -84,7 +89,7 @@ MAX_USAGE_RANGE = datetime.timedelta(days=366)
 _TRUE = ('true', '1')
 
 
-class MigrationLockServers(base.LockFilter):
+class MigrationLockServers(operator_api.OperatorEndpoints, base.LockFilter):
     """Paste filter serving the lock of a server to its tenant and ops."""
 
     @webob.dec.wsgify
@@ -146,6 +151,11 @@ class MigrationLockServers(base.LockFilter):
             return self.quota_update(context, version,
                                      quota.group('project'),
                                      body=bodies.json_document(raw))
+        # nova-miglock-manage's commands (operator_api).
+        operator = self._serve_operator_root(req, context, version, raw,
+                                             rest)
+        if operator is not None:
+            return operator
         return self._not_found(req)
 
     def _serve(self, req, context, version, raw, server_id, rest):
@@ -167,6 +177,11 @@ class MigrationLockServers(base.LockFilter):
         if rest in ('/action', '/action/') and req.method == 'POST':
             return self.action(context, version, target, scope,
                                body=bodies.json_document(raw))
+        # nova-miglock-manage's commands (operator_api).
+        operator = self._serve_operator_server(req, context, version, raw,
+                                               target, scope, rest)
+        if operator is not None:
+            return operator
         return self._not_found(req)
 
     # -- handlers -----------------------------------------------------------

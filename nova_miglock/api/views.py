@@ -90,7 +90,7 @@ def grant(granted, version):
     body = hold(granted.hold, granted.state.now)
     body.update({
         'lease_seconds': granted.granted_seconds,
-        'lease_capped_by': 'max_hold' if granted.capped else None,
+        'lease_capped_by': granted.cut_by if granted.capped else None,
         'instance_state': granted.state.state,
     })
     return {'hold': body}

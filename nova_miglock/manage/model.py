@@ -39,22 +39,33 @@ def add_parsers(area, add, positive):
                      '28, at most %d)' % MAX_DAYS)
 
 
-def show(manager, args):
-    store = manager.store
-    lock.validate_instance_uuid(args.instance)
-    if args.days > MAX_DAYS:
-        raise lock.InvalidRequest('--days is at most %d' % MAX_DAYS)
-    state = store.get_state(args.instance)
+def describe(store, instance_uuid, days):
+    """What the model believes about an instance, as plain data.
+
+    Shared by this command and the REST API's
+    ``GET /servers/{id}/os-miglock/model``, so both show the same thing.
+    """
+    lock.validate_instance_uuid(instance_uuid)
+    if days > MAX_DAYS:
+        raise lock.InvalidRequest('days is at most %d' % MAX_DAYS)
+    state = store.get_state(instance_uuid)
     now = timebins.to_seconds(state.now) if state.now else time.time()
-    fitted, read = learn.current(store, now, args.days)
+    fitted, read = learn.current(store, now, days)
     beliefs = model.beliefs(fitted, as_of=timebins.to_datetime(now))
-    belief = beliefs.instance(args.instance, state.project_id)
+    belief = beliefs.instance(instance_uuid, state.project_id)
     since_locked = timebins.to_seconds(state.locked_since) \
         if state.locked and state.locked_since else None
     data = belief.explain(since_locked)
     data['ledger_rows'] = fitted.rows
     data['ledger_rows_new'] = read
     data['move_seconds_p50'] = round(beliefs.move_seconds(), 1)
+    return data
+
+
+def show(manager, args):
+    if args.days > MAX_DAYS:
+        raise lock.InvalidRequest('--days is at most %d' % MAX_DAYS)
+    data = describe(manager.store, args.instance, args.days)
     if args.format == 'json':
         output.emit_json(data)
         return

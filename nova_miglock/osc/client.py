@@ -163,6 +163,48 @@ class Client:
         return self._request('GET', '/os-miglock/locks',
                              params=params)['locks']
 
+    # -- nova-miglock-manage's commands (admin by default) -----------------
+
+    def reap(self, limit=None):
+        body = {'limit': limit} if limit is not None else {}
+        return self._request('POST', '/os-miglock/reap', body=body)['reaped']
+
+    def purge_ledger(self, before):
+        return self._request('POST', '/os-miglock/ledger/purge',
+                             body={'before': before})['purged']
+
+    def move_request_open(self, server_id, seconds, reason):
+        return self._request('PUT', self._server_path(
+            server_id, '/move-request'), body={'move_request': {
+                'seconds': seconds, 'reason': reason}})['move_request']
+
+    def move_request_show(self, server_id):
+        """The server's open move request, or None."""
+        return self._request('GET', self._server_path(
+            server_id, '/move-request'))['move_request']
+
+    def move_request_cancel(self, server_id):
+        self._request('DELETE', self._server_path(server_id,
+                                                  '/move-request'))
+
+    def move_requests(self, limit=None):
+        params = {'limit': str(limit)} if limit is not None else {}
+        return self._request('GET', '/os-miglock/move-requests',
+                             params=params)['move_requests']
+
+    def drain_plan(self, hosts, **options):
+        """Plan a drain of ``hosts``; options of None are not sent."""
+        body = {key: value for key, value in options.items()
+                if value is not None}
+        body['hosts'] = list(hosts)
+        return self._request('POST', '/os-miglock/drain-plans',
+                             body={'drain_plan': body})['drain_plan']
+
+    def model_show(self, server_id, days=None):
+        params = {'days': str(days)} if days is not None else {}
+        return self._request('GET', self._server_path(server_id, '/model'),
+                             params=params)['model']
+
 
 def _error_message(response):
     """The server's own words, whatever shape the error body has."""

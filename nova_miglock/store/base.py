@@ -197,6 +197,10 @@ class LockStore(metaclass=abc.ABCMeta):
         """The instance's open move request, or None."""
 
     @abc.abstractmethod
+    def list_move_requests(self, *, limit=100):
+        """Open move requests, the soonest ``not_before`` first."""
+
+    @abc.abstractmethod
     def close_ticket(self, instance_uuid, *, outcome, ticket_id=None,
                      actor=None, host=None):
         """End the open move of an instance. Idempotent.

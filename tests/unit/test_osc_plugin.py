@@ -24,7 +24,11 @@ from nova_miglock.osc import plugin
 
 COMMANDS = {'show', 'hold', 'release', 'list', 'break', 'exempt',
             'usage', 'quota_show', 'quota_set', 'ticket_list',
-            'ticket_close'}
+            'ticket_close', 'request_open', 'request_show',
+            'request_cancel', 'request_list', 'reap', 'ledger_purge',
+            'model_show'}
+# Commands that are not about locks of servers.
+OTHER_COMMANDS = {'server_migration_drain_plan'}
 
 
 def _entry_points(group):
@@ -37,7 +41,7 @@ def test_openstackclient_finds_the_plugin_and_its_commands():
     commands = _entry_points('openstack.%s.v%s' % (
         plugin.API_NAME, plugin.DEFAULT_API_VERSION))
     assert set(commands) == {'server_migration_lock_%s' % c
-                             for c in COMMANDS}
+                             for c in COMMANDS} | OTHER_COMMANDS
     for entry in commands.values():
         assert entry.load().__doc__
 
@@ -89,6 +93,7 @@ def test_the_plugin_needs_nothing_of_the_server_side():
     code = ('import sys\n'
             'import nova_miglock.osc.plugin, nova_miglock.osc.v1.locks\n'
             'import nova_miglock.osc.v1.operations\n'
+            'import nova_miglock.osc.v1.operator\n'
             'print(" ".join(sorted(sys.modules)))\n')
     loaded = set(subprocess.run([sys.executable, '-c', code], check=True,
                                 capture_output=True, text=True,
@@ -97,6 +102,7 @@ def test_the_plugin_needs_nothing_of_the_server_side():
     assert ours == {'nova_miglock', 'nova_miglock.osc',
                     'nova_miglock.osc.client', 'nova_miglock.osc.plugin',
                     'nova_miglock.osc.v1', 'nova_miglock.osc.v1.locks',
-                    'nova_miglock.osc.v1.operations'}
+                    'nova_miglock.osc.v1.operations',
+                    'nova_miglock.osc.v1.operator'}
     assert not loaded & {'nova', 'sqlalchemy', 'oslo_messaging',
                          'oslo_versionedobjects', 'oslo_policy'}

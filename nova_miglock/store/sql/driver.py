@@ -417,6 +417,9 @@ class SQLLockStore(base.LockStore):
     def get_move_request(self, instance_uuid):
         return requests.get_request(self, instance_uuid)
 
+    def list_move_requests(self, *, limit=100):
+        return requests.list_requests(self, limit=limit)
+
     def _lock_for_move(self, conn, instance_uuid, project_id, host=None):
         row = self._lock_or_create(conn, instance_uuid, project_id, host)
         snap = queries.snapshot(conn, instance_uuid, row.project_id)

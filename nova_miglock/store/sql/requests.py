@@ -152,6 +152,14 @@ def get_request(store, instance_uuid):
         return _read(conn, instance_uuid)
 
 
+def list_requests(store, *, limit=100):
+    """Open requests, the soonest ``not_before`` first."""
+    with store._read() as conn:
+        rows = conn.execute(sa.select(_TABLE).order_by(
+            _TABLE.c.not_before, _TABLE.c.instance_uuid).limit(limit))
+        return [_from(row) for row in rows]
+
+
 def not_after(conn, instance_uuid, now):
     """The open request's ``not_before``: no lease is granted past it.
 

@@ -248,13 +248,16 @@ class GuideTest(Commands, base.NovaTestCase):
 
     def test_every_command_of_the_guide_runs_as_written(self):
         blocks = self.blocks()
-        self.assertEqual(['as a member', 'as an admin'], sorted(blocks))
+        self.assertEqual(['as a member', 'as an admin',
+                          'operator commands'], sorted(blocks))
         for caption, admin in (('as a member', False),
-                               ('as an admin', True)):
+                               ('as an admin', True),
+                               ('operator commands', True)):
             self.assertTrue(blocks[caption])
             for command in blocks[caption]:
                 self.openstack(command, admin=admin)
         last = self.store.ledger(instance_uuid=self.server['id'])
         self.assertEqual(
             ['acquire', 'renew', 'release', 'acquire', 'break', 'exempt',
-             'exempt'], [e['event'] for e in last])
+             'exempt', 'move_requested', 'request_closed'],
+            [e['event'] for e in last])

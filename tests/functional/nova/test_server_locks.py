@@ -344,7 +344,7 @@ class ApiReferenceSamplesTest(base.NovaTestCase):
         super().setUp()
         policy.reset_enforcer()
         self.addCleanup(policy.reset_enforcer)
-        self.server = self.boot()
+        self.server = self.boot(host='host1', name='db-1')
         self.written = []
 
     def _times(self, value, found):
@@ -381,7 +381,7 @@ class ApiReferenceSamplesTest(base.NovaTestCase):
         """Durations measured on a real clock, made stable."""
         if not isinstance(value, float):
             return value
-        if key in ('expires_in', 'lease_seconds'):
+        if key in ('expires_in', 'lease_seconds', 'seconds_left'):
             return round(value) * 1.0
         if key == 'lock_seconds' or key == self.server['tenant_id']:
             return round(value / 60.0) * 60.0
@@ -421,9 +421,38 @@ class ApiReferenceSamplesTest(base.NovaTestCase):
             self.sample(name + '-resp', reply.json())
         return reply
 
+    def _operator_samples(self, url):
+        """nova-miglock-manage's commands over REST (operator_api)."""
+        self.exchange('move-request-put', self.admin_api, 'PUT',
+                      url + '/move-request', {'move_request': {
+                          'seconds': 3600, 'reason': 'host1 maintenance'}})
+        self.exchange('move-request-show', self.api, 'GET',
+                      url + '/move-request')
+        self.exchange('move-requests-list', self.admin_api, 'GET',
+                      '/os-miglock/move-requests')
+        self.exchange('move-request-delete', self.admin_api, 'DELETE',
+                      url + '/move-request', status=204)
+        self.api.api_request(url + '/holds/backup', method='PUT',
+                             body=json.dumps({'lease_seconds': 60}))
+        self.store.advance_clock(120)
+        self.exchange('reap', self.admin_api, 'POST', '/os-miglock/reap',
+                      {'limit': 100})
+        before = self.store.now() - datetime.timedelta(seconds=1)
+        self.exchange('ledger-purge', self.admin_api, 'POST',
+                      '/os-miglock/ledger/purge', {
+                          'before': lock.isoformat(before)})
+
     def test_every_sample_is_an_answer_of_the_api(self):
         url = '/servers/%s/os-miglock' % self.server['id']
         self.exchange('versions-show', self.api, 'GET', '/os-miglock')
+        # Planning first, on a ledger without history: what the model
+        # believes then does not depend on the hour the test runs.
+        self.exchange('model-show', self.admin_api, 'GET', url + '/model')
+        self.exchange('drain-plan-create', self.admin_api, 'POST',
+                      '/os-miglock/drain-plans', {'drain_plan': {
+                          'hosts': ['host1'], 'within': 7200,
+                          'strategy': 'probabilistic',
+                          'on_deadline': 'skip'}})
         self.exchange('hold-put', self.api, 'PUT', url + '/holds/etl', {
             'lease_seconds': 3600, 'reason': 'month-end batch'})
         self.exchange('miglock-show', self.api, 'GET', url)
@@ -454,6 +483,7 @@ class ApiReferenceSamplesTest(base.NovaTestCase):
         self.exchange('quota-update', self.admin_api, 'PUT', quota, {
             'quota': {'locked_instances': 10, 'lock_seconds_per_day': -1}})
         self.exchange('quota-show', self.api, 'GET', quota)
+        self._operator_samples(url)
         self.api.api_put('/servers/%s/tags/miglock:group=db'
                          % self.server['id'], {}, check_response_status=[201])
         groups = '/os-miglock/groups'

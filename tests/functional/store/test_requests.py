@@ -117,3 +117,15 @@ def test_approval_ends_the_guest_s_holds_and_no_new_one_comes(store,
         instance, outcome='moved', actor='operator').approved_at
     assert 'approve' in [e['event'] for e in store.ledger(
         instance_uuid=instance)]
+
+
+def test_open_requests_are_listed_soonest_first_up_to_the_limit(store):
+    later, sooner, closed = (str(uuid.uuid4()) for _ in range(3))
+    request(store, later, seconds=600)
+    request(store, sooner, seconds=60)
+    request(store, closed, seconds=30)
+    store.close_move_request(closed, outcome='cancelled', actor='test')
+    assert [r.instance_uuid for r in store.list_move_requests()] == [
+        sooner, later]
+    assert [r.instance_uuid for r in store.list_move_requests(limit=1)] == [
+        sooner]
