@@ -178,6 +178,11 @@ class MigrationLockMetadata(base.LockFilter):
 
     def _state_body(self, target, state):
         body = state.to_dict()
+        # The guest is told of a wanted move by its move request (below),
+        # with a reason and a deadline. The bare flag a refused move sets
+        # said neither, and every refused retry set it again.
+        body.pop('migration_requested')
+        body.pop('migration_requested_at')
         limits, rule = policy.hold_limits(self._conf, target.extra_specs)
         try:
             policy.check_guest_may_lock(self._conf, target.extra_specs)
