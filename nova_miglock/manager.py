@@ -160,7 +160,8 @@ class LockManager:
         """Open a migration ticket, or refuse because the instance is locked.
 
         :raises InstanceLocked: with the state that refused the move; the
-            refusal is recorded and the guest sees ``migration_requested``.
+            refusal is recorded (the operator API shows when a move was
+            last refused; the guest is told by move requests instead).
         :raises MigrationInProgress: another move is already admitted.
         """
         try:
