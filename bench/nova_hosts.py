@@ -185,7 +185,11 @@ def cost(weighers, table, counts, repeats, draw):
 
 
 def cost_table(costs, repeats, weighers):
-    """Print the cost per request; ``{hosts: % ours adds to Nova's}``."""
+    """Print the cost per request.
+
+    :returns: ``{hosts: (ours alone, Nova's weighers, Nova's filters)}``
+        in seconds, fastest runs.
+    """
     print('\nscheduling one boot, CPU time, fastest of %s alternating runs '
           '(median beside it): Nova\'s %d default weighers ("nova"), with a '
           'no-op weigher or ours appended; "alone": the extra weigher\'s '
@@ -201,7 +205,7 @@ def cost_table(costs, repeats, weighers):
         for name in ('nova', '+no-op', '+ours'):
             alone = best[name[1:]] - best['none'] if name != 'nova' else 0.0
             if name == '+ours':
-                added[count] = 100.0 * alone / base
+                added[count] = (alone, base, best['filters'])
             print('%7d %-7s %8.1fms %8.1fms %7.2f%% %6.1fms %6.2f%% %7.2f%%' %
                   (count, name, 1e3 * best[name],
                    1e3 * statistics.median(times[name]),

@@ -48,7 +48,7 @@ function install_nova_miglock {
 function configure_nova_miglock_conf {
     sudo install -d -o "$STACK_USER" "$(dirname "$NOVA_MIGLOCK_CONF")"
     rm -f "$NOVA_MIGLOCK_CONF"
-    iniset "$NOVA_MIGLOCK_CONF" miglock_store connection \
+    iniset "$NOVA_MIGLOCK_CONF" miglock_database connection \
         "$(database_connection_url "$NOVA_MIGLOCK_DB_NAME")"
     iniset_rpc_backend nova "$NOVA_MIGLOCK_CONF" DEFAULT
     iniset "$NOVA_MIGLOCK_CONF" oslo_messaging_notifications driver \

@@ -19,11 +19,10 @@ consumers keep theirs) and
   for the scheduler filter and the host agents, which cannot see Nova;
 * ends the holds of deleted instances;
 
-and periodically reaps expired holds and reconciles overdue tickets with
-Nova's migration records.
+and periodically reaps expired holds, reconciles overdue tickets with
+Nova's migration records and refreshes what the placement weigher reads
+(:mod:`nova_miglock.placement_refresh`).
 """
-
-import threading
 
 from oslo_log import log as logging
 import oslo_messaging as messaging
@@ -134,30 +133,11 @@ class NovaEndpoint:
                                           static_locks.KINDS_IN_PAYLOAD)
 
 
-class Periodic(threading.Thread):
-    """Runs ``task`` every ``interval`` seconds until stopped."""
-
-    def __init__(self, name, interval, task):
-        super().__init__(name=name, daemon=True)
-        self._interval = interval
-        self._task = task
-        self.stopped = threading.Event()
-
-    def run(self):
-        while not self.stopped.wait(self._interval):
-            try:
-                self._task()
-            except lock.MigLockError as exc:
-                LOG.error('Periodic task %(task)s failed: %(error)s',
-                          {'task': self.name, 'error': exc.message})
-            except Exception:
-                LOG.exception('Periodic task %s failed', self.name)
-
-
 class Listener:
     """The listener service: notification consumer plus periodic tasks."""
 
-    def __init__(self, conf, manager, reconciler, transport=None):
+    def __init__(self, conf, manager, reconciler, transport=None,
+                 placement=None):
         self._conf = conf
         self._manager = manager
         transport = transport or notifications.notification_transport(conf)
@@ -173,7 +153,11 @@ class Listener:
                           manager.reap),
             periodic.Task('reconcile', lambda: options.reconcile_interval,
                           reconciler.run_once),
-        ], name='listener-periodic')
+        ] + ([] if placement is None else [
+            # Disabled (0) it still wakes hourly, to see a reload enable it.
+            periodic.Task('placement',
+                          lambda: options.placement_interval or 3600,
+                          placement.run_once)]), name='listener-periodic')
 
     def start(self):
         self._listener.start()

@@ -123,12 +123,15 @@ def _build_listener(conf):
     from nova_miglock import listener
     from nova_miglock import manager as lock_manager
     from nova_miglock import nova_client
+    from nova_miglock import placement_refresh
     from nova_miglock import reconcile
 
     manager = lock_manager.LockManager(conf)
     reconciler = reconcile.TicketReconciler(
         manager, lambda: nova_client.from_conf(conf))
-    return listener.Listener(conf, manager, reconciler)
+    refresh = placement_refresh.PlacementRefresh(
+        conf, manager.store, lambda: nova_client.from_conf(conf))
+    return listener.Listener(conf, manager, reconciler, placement=refresh)
 
 
 def _build_compute(conf):

@@ -18,6 +18,7 @@ read options from here and never register their own.
 from oslo_config import cfg
 
 from nova_miglock.conf import compute
+from nova_miglock.conf import database
 from nova_miglock.conf import gate
 from nova_miglock.conf import hook
 from nova_miglock.conf import listener
@@ -31,8 +32,8 @@ from nova_miglock.conf import weigher
 
 CONF = cfg.CONF
 
-_MODULES = (miglock, store, quota, metadata, gate, notifications, listener,
-            nova_client, compute, hook, weigher)
+_MODULES = (miglock, store, database, quota, metadata, gate, notifications,
+            listener, nova_client, compute, hook, weigher)
 
 
 def register_opts(conf):

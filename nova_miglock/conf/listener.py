@@ -58,6 +58,48 @@ Seconds between passes that record expired holds in the ledger and notify
 about them. An expired hold never counts as a lock, whether or not a pass
 has run yet.
 """),
+    cfg.IntOpt('placement_interval',
+               default=600,
+               min=0,
+               mutable=True,
+               help="""
+Seconds between refreshes of what MigrationLockWeigher reads: the history
+model is brought up to date from the ledger, Nova's servers are listed
+(their project, flavor, image, creation time and host), and the profile
+table and every host's drain cost are saved in the lock store.
+
+Possible values:
+
+* 0: never refresh (the weigher then has nothing to read and weighs every
+  host 0, unless another listener refreshes).
+* A positive number: the spacing. A host's cost lags by at most this much
+  behind the instances that land on it; the history behind a profile
+  changes slowly.
+
+Related options:
+
+* ``[miglock_listener]/placement_history_days``.
+* ``[miglock_nova]``: the credentials the listing uses (admin, to see
+  every project's servers and their hosts).
+* ``[miglock_weigher]/source``.
+"""),
+    cfg.IntOpt('placement_history_days',
+               default=30,
+               min=1,
+               max=366,
+               mutable=True,
+               help="""
+Days of ledger the history model is first fitted on; later refreshes fold
+only the rows written since (the model drains plan with, shared).
+
+Possible values:
+
+* 1 to 366.
+
+Related options:
+
+* ``[miglock_listener]/placement_interval``.
+"""),
 ]
 
 

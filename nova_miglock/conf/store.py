@@ -32,19 +32,17 @@ Possible values:
 * ``sql``: SQLite, MySQL/MariaDB or PostgreSQL through SQLAlchemy.
 """),
     cfg.StrOpt('connection',
-               default='sqlite:////var/lib/nova/miglock.sqlite',
                secret=True,
+               deprecated_for_removal=True,
+               deprecated_reason='The store\'s database options are '
+                                 'oslo.db\'s, in [miglock_database].',
                help="""
-SQLAlchemy URL of the lock store.
+SQLAlchemy URL of the lock store. Used when
+``[miglock_database]/connection`` is not set.
 
-Every process that takes or checks locks (nova-api, nova-api-metadata,
-nova-scheduler, the listener, the host agents) must use the same store.
+Related options:
 
-Possible values:
-
-* ``sqlite:////path/file.sqlite``: embedded, one machine only (WAL mode).
-* ``mysql+pymysql://user:password@host/nova_miglock``
-* ``postgresql+psycopg2://user:password@host/nova_miglock``
+* ``[miglock_database]/connection``: what replaces this option.
 """),
     cfg.StrOpt('sqlite_synchronous',
                default='FULL',
@@ -86,16 +84,19 @@ unavailable". Sets ``max_statement_time`` on MariaDB (ignored by MySQL) and
 ``statement_timeout`` on PostgreSQL for the store's own sessions only.
 """),
     cfg.IntOpt('max_pool_size',
-               default=5,
                min=1,
+               deprecated_for_removal=True,
+               deprecated_reason='Use [miglock_database]/max_pool_size.',
                help='Connections kept open to a server database per process.'),
     cfg.IntOpt('max_overflow',
-               default=10,
                min=0,
+               deprecated_for_removal=True,
+               deprecated_reason='Use [miglock_database]/max_overflow.',
                help='Connections opened beyond ``max_pool_size`` under load.'),
     cfg.IntOpt('pool_timeout',
-               default=10,
                min=1,
+               deprecated_for_removal=True,
+               deprecated_reason='Use [miglock_database]/pool_timeout.',
                help='Seconds to wait for a free pooled connection.'),
     cfg.IntOpt('connect_timeout',
                default=5,
@@ -105,8 +106,10 @@ Seconds to wait for a server database to accept a connection before the
 store is reported unavailable.
 """),
     cfg.IntOpt('connection_recycle_time',
-               default=3600,
                min=1,
+               deprecated_for_removal=True,
+               deprecated_reason='Use '
+                                 '[miglock_database]/connection_recycle_time.',
                help='Seconds after which a pooled connection is replaced.'),
     cfg.IntOpt('deadlock_retries',
                default=10,

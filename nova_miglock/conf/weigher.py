@@ -26,6 +26,26 @@ GROUP = cfg.OptGroup(
 AGGREGATE_KEY = 'miglock_weight_multiplier'
 
 ALL_OPTS = [
+    cfg.StrOpt('source',
+               default='store',
+               choices=[('store', 'read what nova-miglock-listener saves '
+                                  'in the lock store'),
+                        ('none', 'no source: every host weighs 0')],
+               help="""
+Where MigrationLockWeigher reads the lock-proneness of a boot and the drain
+cost of every host.
+
+Possible values:
+
+* store: one small query per scheduling request against the lock store
+  (``[miglock_database]``/``[miglock_store]``), the saved document read
+  again only after the listener has refreshed it.
+* none: weigh nothing.
+
+Related options:
+
+* ``[miglock_listener]/placement_interval``: how often it is refreshed.
+"""),
     cfg.FloatOpt('weight_multiplier',
                  default=4.0,
                  help="""

@@ -123,7 +123,7 @@ def build_parser():
                         version_string())
     parser.add_argument('--store', metavar='URL',
                         help='lock store URL, overriding '
-                        '[miglock_store]/connection')
+                        '[miglock_database]/connection')
     areas = parser.add_subparsers(dest='area', metavar='AREA',
                                   parser_class=_Parser)
     areas.required = True
@@ -296,7 +296,7 @@ def main(argv=None):
         conf = config.parse(args.config_file, args.config_dir)
         if args.store:
             conf.set_override('connection', args.store,
-                              group='miglock_store')
+                              group='miglock_database')
         store = lock_store.load_store(conf)
     except cfg.Error as exc:
         return _fail(EXIT_USAGE, 'configuration: %s' % exc)

@@ -25,7 +25,7 @@ nova.conf
   ``[filter_scheduler]``; versioned notifications and instance updates are
   turned on for the listener, and sent (a notification driver, when
   ``[oslo_messaging_notifications]`` has none);
-  ``[miglock_store]/connection`` is set when given.
+  ``[miglock_database]/connection`` is set when given.
 
 Every change is recorded (``recorded``) so that ``--remove`` restores the
 file to the letter; our own words (filter names, paste filters) are
@@ -46,6 +46,12 @@ NOVA_DEFAULT_FILTERS = ['ComputeFilter', 'ComputeCapabilitiesFilter',
 VERSIONED_FORMATS = ('versioned', 'both')
 STATE_CHANGE = 'vm_state'
 NOTIFICATION_DRIVER = 'messagingv2'
+
+# Where --set-store writes the store's URL; files configured before
+# [miglock_database] existed have it in [miglock_store], which --remove
+# still restores.
+STORE_SECTION = 'miglock_database'
+LEGACY_STORE_SECTION = 'miglock_store'
 
 
 PASTE_FILTERS = (
@@ -212,10 +218,10 @@ def configure_nova_conf(text, store=None, scheduler=True,
         _configure_scheduler(conf, changes)
     if notifications:
         _configure_notifications(conf, changes)
-    if store and conf.get('miglock_store', 'connection') != [store]:
-        recorded.change(conf, 'miglock_store', 'connection',
-                        lambda c: c.set('miglock_store', 'connection', store))
-        changes.append('[miglock_store] connection set')
+    if store and conf.get(STORE_SECTION, 'connection') != [store]:
+        recorded.change(conf, STORE_SECTION, 'connection',
+                        lambda c: c.set(STORE_SECTION, 'connection', store))
+        changes.append('[%s] connection set' % STORE_SECTION)
     return conf.text(), changes
 
 
@@ -242,13 +248,15 @@ def unconfigure_nova_conf(text):
                             STATE_CHANGE),
         recorded.undo_value(conf, 'oslo_messaging_notifications', 'driver',
                             NOTIFICATION_DRIVER),
-        recorded.undo_value(conf, 'miglock_store', 'connection', None)]
+        recorded.undo_value(conf, STORE_SECTION, 'connection', None),
+        recorded.undo_value(conf, LEGACY_STORE_SECTION, 'connection', None)]
     options = [('filter_scheduler', 'available_filters'),
                ('filter_scheduler', 'enabled_filters'),
                ('notifications', 'notification_format'),
                ('notifications', 'notify_on_state_change'),
                ('oslo_messaging_notifications', 'driver'),
-               ('miglock_store', 'connection')]
+               (STORE_SECTION, 'connection'),
+               (LEGACY_STORE_SECTION, 'connection')]
     changes = ['[%s] %s: restored' % option
                for option, changed in zip(options, done) if changed]
     recorded.drop_empty_sections(conf)

@@ -43,7 +43,7 @@ def add_arguments(parser):
                         help='nova.conf to edit (scheduler filter, '
                         'notifications)')
     parser.add_argument('--set-store', metavar='URL',
-                        help='also set [miglock_store]/connection in '
+                        help='also set [miglock_database]/connection in '
                         'nova.conf')
     parser.add_argument('--no-metadata', action='store_true',
                         help='leave the metadata pipeline alone')

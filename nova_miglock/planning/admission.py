@@ -14,13 +14,20 @@
 "Would a move of this instance be admitted now, and if not, until when
 should we wait?" Everything in ``planning`` that needs the answer (the
 simulated world judging an attempt, the strategies reading a refusal)
-asks here, so the pure decision module that the store will call
-(``decisions.decide_move``) replaces this one function and nothing else.
+asks here, and this asks the rule the store, the gate and the filter
+apply (``decisions.decide_move``): the planner cannot admit what the store
+would refuse. Only the answer's form is the planner's (times as seconds on
+its timeline).
 """
 
 import dataclasses
 
+from nova_miglock import decisions
 from nova_miglock.planning import timebins
+
+# The kind of move the planner plans; decide_move's rule does not depend
+# on it.
+KIND = 'live-migration'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,12 +41,10 @@ class Answer:
 
 def judge(state):
     """The answer to a move of ``state.instance_uuid`` at ``state.now``."""
-    if state.migrating:
-        return Answer(False, timebins.to_seconds(state.ticket.deadline),
-                      ('migration in progress',))
-    if not state.locked:
+    decision = decisions.decide_move(state, KIND, state.now)
+    if decision.admitted:
         return Answer(True)
     retry_at = None
-    if not state.static_locking:
-        retry_at = timebins.to_seconds(state.lease_expires_at)
-    return Answer(False, retry_at, tuple(state.lock_reasons()))
+    if decision.retry_at is not None:
+        retry_at = timebins.to_seconds(decision.retry_at)
+    return Answer(False, retry_at, tuple(decision.reasons))

@@ -19,14 +19,16 @@ instances) is prepared elsewhere and kept up to date as instances come
 and go; the answer only looks it up (the blazar-nova pattern).
 
 :class:`InMemorySource` keeps that state in memory; tests and
-``bench/placement.py`` use it. The store-backed source (see
-``doc/source/placement.rst``) keeps the same :class:`~placement.
-ProfileTable` and host costs in the lock store, prepared periodically by
-the listener, and reads them with one query per request.
+``bench/placement.py`` use it. :class:`StoreSource` is what a deployment
+uses: :func:`prepare` (pure) turns the history model and Nova's inventory
+into the same :class:`~placement.ProfileTable` and host costs, the
+listener saves them in the lock store periodically, and the scheduler
+reads one stamp per request and the document only when it changed.
 """
 
 import abc
 import dataclasses
+import threading
 import types
 
 from nova_miglock.planning import placement
@@ -106,6 +108,82 @@ class InMemorySource(DrainabilitySource):
     def cost(self, host):
         return self._costs.get(host, 0.0)
 
+    def costs(self):
+        """``{host: cost}`` of every host with a known instance."""
+        return dict(self._costs)
+
     def outlook(self, request):
         self.reads += 1
         return Outlook(self.table.proneness(request.profile), self._view)
+
+
+# The saved-model scope the prepared table and host costs are kept under.
+SCOPE = 'placement'
+
+
+def prepare(model, inventory, placed, as_of=None,
+            horizon=placement.HORIZON):
+    """``(ProfileTable, {host: cost})`` from the model and the inventory.
+
+    ``inventory`` maps an instance to its :class:`~placement.Member`,
+    ``placed`` an instance to the compute host it is on. Each instance
+    weighs on its host with its profile's curve, as a new boot of that
+    profile would: the scheduler compares like with like.
+    """
+    table = placement.ProfileTable.from_model(model, inventory, as_of,
+                                              horizon)
+    source = InMemorySource(table)
+    for uuid, host in placed.items():
+        member = inventory.get(uuid)
+        if member is not None and host:
+            source.place(uuid, host, member.profile)
+    return table, source.costs()
+
+
+def document(table, costs):
+    """What the listener saves: plain JSON."""
+    return {'table': table.to_dict(), 'costs': dict(costs)}
+
+
+class StoreSource(DrainabilitySource):
+    """The prepared table and costs, read from the lock store.
+
+    Per request it reads the saved document's stamp (one small query);
+    the document itself is loaded and parsed only when the listener has
+    saved a new one, so a request costs the same at 10 or 10,000 hosts.
+    Nothing saved yet means no opinion (proneness 0: every host weighs 0).
+    """
+
+    def __init__(self, store_of):
+        self._store_of = store_of
+        self._lock = threading.Lock()
+        self._stamp = None
+        self._table = None
+        self._costs = types.MappingProxyType({})
+        self.reads = 0
+        self.loads = 0
+
+    def outlook(self, request):
+        self.reads += 1
+        store = self._store_of()
+        stamp = store.history_model_stamps([SCOPE]).get(SCOPE)
+        with self._lock:
+            if stamp != self._stamp:
+                self._load(store, stamp)
+            table, costs = self._table, self._costs
+        if table is None:
+            return Outlook(0.0)
+        return Outlook(table.proneness(request.profile), costs)
+
+    def _load(self, store, stamp):
+        data = store.load_history_model(SCOPE) if stamp else None
+        self.loads += 1
+        # A document that does not parse is reported once (the weigher
+        # logs it), then ignored until the listener saves another.
+        self._stamp, self._table = stamp, None
+        self._costs = types.MappingProxyType({})
+        if data is not None:
+            table = placement.ProfileTable.from_dict(data['table'])
+            costs = {str(h): float(c) for h, c in data['costs'].items()}
+            self._table = table
+            self._costs = types.MappingProxyType(costs)

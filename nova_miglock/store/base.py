@@ -152,6 +152,13 @@ class LockStore(metaclass=abc.ABCMeta):
         """Save the history model of ``scope``, folded up to ``as_of``."""
 
     @abc.abstractmethod
+    def history_model_stamps(self, scopes):
+        """``{scope: stamp}`` of the saved models of ``scopes``, no data.
+
+        A stamp changes whenever the scope's model is saved again.
+        """
+
+    @abc.abstractmethod
     def get_move_request(self, instance_uuid):
         """The instance's open move request, or None."""
 

@@ -17,8 +17,9 @@ slow to drain, and keeps the others on hosts that are quick to drain, so a
 rolling maintenance waits on few hosts instead of on all of them.
 
 Its data comes from a :class:`~nova_miglock.planning.drainability.
-DrainabilitySource`, read once per scheduling request (not per host); a
-source that fails makes every weight 0, never a failed boot.
+DrainabilitySource`, read once per scheduling request (not per host): in a
+deployment the lock store, where nova-miglock-listener saves it; a source
+that fails makes every weight 0, never a failed boot.
 """
 
 import math
@@ -32,6 +33,7 @@ from nova_miglock import conf as miglock_conf
 from nova_miglock.conf import weigher as weigher_conf
 from nova_miglock.planning import drainability
 from nova_miglock.planning import placement
+from nova_miglock import store as lock_store
 
 LOG = logging.getLogger(__name__)
 CONF = miglock_conf.CONF
@@ -77,9 +79,12 @@ class MigrationLockWeigher(weights.BaseHostWeigher):
         miglock_conf.check(CONF)
         self._multiplier = CONF.miglock_weigher.weight_multiplier
         self._last = (None, None)   # (weak ref to the RequestSpec, Outlook)
+        if get_source() is None and CONF.miglock_weigher.source == 'store':
+            set_source(drainability.StoreSource(lock_store.get_store))
         if get_source() is None:
-            LOG.warning('MigrationLockWeigher has no drainability source: '
-                        'every host weighs 0 until one is set')
+            LOG.warning('MigrationLockWeigher has no drainability source '
+                        '([miglock_weigher]/source is none): every host '
+                        'weighs 0')
 
     def weight_multiplier(self, host_state):
         # Read once per request in weigh_objects; most hosts are in no

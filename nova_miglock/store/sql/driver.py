@@ -36,7 +36,6 @@ from nova_miglock import leases
 from nova_miglock import lock
 from nova_miglock.store import base
 from nova_miglock.store.sql import breaks
-from nova_miglock.store.sql import direct
 from nova_miglock.store.sql import engine
 from nova_miglock.store.sql import history_models
 from nova_miglock.store.sql import models
@@ -86,8 +85,7 @@ class SQLLockStore(base.LockStore):
 
     def __init__(self, conf, connection=None):
         self._conf = conf
-        self._url = connection or conf.miglock_store.connection
-        self._engine = engine.create_engine(self._url, conf.miglock_store)
+        self._engine, self._url = engine.create_engine(conf, connection)
         self._retrying = {}
 
     @property
@@ -110,7 +108,6 @@ class SQLLockStore(base.LockStore):
         """
         self._clock_offset = getattr(self, '_clock_offset', 0) + seconds
         engine.set_clock_offset(self._engine, self._clock_offset)
-        direct.forget_prepared()
 
     @contextlib.contextmanager
     def _write(self):
@@ -413,6 +410,9 @@ class SQLLockStore(base.LockStore):
     @_retry_on_conflict
     def save_history_model(self, scope, data, as_of):
         return history_models.save(self, scope, data, as_of)
+
+    def history_model_stamps(self, scopes):
+        return history_models.stamps(self, scopes)
 
     def get_move_request(self, instance_uuid):
         return requests.get_request(self, instance_uuid)

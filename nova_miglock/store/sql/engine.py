@@ -27,13 +27,15 @@ a deadlock error, which the store retries with the decision made again
 import contextlib
 
 from oslo_db import exception as db_exc
-from oslo_db.sqlalchemy import exc_filters
+from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log as logging
 import sqlalchemy as sa
 from sqlalchemy.ext import compiler
 from sqlalchemy import pool as sa_pool
+from sqlalchemy.sql import compiler as sa_compiler
 from sqlalchemy.sql import expression
 
+from nova_miglock.conf import database
 from nova_miglock import lock
 
 LOG = logging.getLogger(__name__)
@@ -112,6 +114,20 @@ def set_clock_offset(engine, seconds):
         engine._compiled_cache.clear()
 
 
+def execute(conn, statement, params):
+    """Run a statement of the hot path: its rows (SELECT) or row count.
+
+    Every statement of every engine runs through SQLAlchemy, with its
+    compiled cache and oslo.db's exception filters. (A raw sqlite3 path
+    for SQLite beside it saved 22-32% of the CPU time of an operation, not
+    worth a second execution path that tests had to stub.)
+    """
+    result = conn.execute(statement, params)
+    if getattr(statement, 'is_select', False):
+        return list(result)
+    return result.rowcount
+
+
 def mask_url(url):
     """The URL with its password hidden, for messages."""
     try:
@@ -120,127 +136,173 @@ def mask_url(url):
         return '<unparsable URL>'
 
 
-def create_engine(url, conf):
-    """Create an engine for ``url`` with the store's settings."""
+# enginefacade options the store sets itself whatever the configuration:
+# it has one engine (no replica or asyncio engine), and SQLite durability is
+# [miglock_store]/sqlite_synchronous, applied on connect below. Set
+# explicitly, because an enginefacade option left unset is read from the
+# process's global [database] group, which in a Nova process is Nova's.
+_FIXED = {'slave_connection': None, 'asyncio_connection': None,
+          'asyncio_slave_connection': None, 'synchronous_reader': True,
+          'sqlite_synchronous': True, 'sqlite_fk': False}
+
+
+def create_engine(conf, url=None):
+    """The store's engine, from a transaction context of its own.
+
+    Each store gets its own ``enginefacade.transaction_context()``: the
+    store is not a process-wide singleton (tests run stores on several
+    databases in one process), and its database is not Nova's. The context
+    is configured from ``[miglock_database]`` (oslo.db's options) and the
+    engine gets oslo.db's pool, ``sql_mode``, exception filters and
+    disconnect handling; the store then adds, per engine, the bounds on
+    waiting of ``[miglock_store]`` and READ COMMITTED isolation.
+
+    Transactions are begun by the store on this engine rather than through
+    the context's reader and writer: on SQLite a writer must take the
+    database lock at BEGIN and a reader must not, and both use one engine.
+
+    :param url: the database URL, instead of the configured one (tests,
+        ``nova-miglock-manage --store``).
+    :returns: ``(engine, url)``.
+    """
+    options = database.connection_options(conf)
+    url = url or options.pop('connection')
+    options.pop('connection', None)
     try:
         parsed = sa.engine.make_url(url)
     except Exception as exc:
         raise lock.StoreUnavailable(
-            'invalid [miglock_store]/connection URL: %s' % exc) from exc
+            'invalid [miglock_database]/connection URL: %s' % exc) from exc
     backend = parsed.get_backend_name()
-    builder = {'sqlite': _sqlite_engine, 'mysql': _mysql_engine,
-               'mariadb': _mysql_engine,
-               'postgresql': _postgresql_engine}.get(backend)
-    if builder is None:
+    setup = {'sqlite': _sqlite, 'mysql': _mysql, 'mariadb': _mysql,
+             'postgresql': _postgresql}.get(backend)
+    if setup is None:
         raise lock.StoreUnavailable(
             'unsupported lock store database %r in %s: use sqlite, mysql '
             'or postgresql' % (backend, mask_url(url)))
+    store_conf = conf.miglock_store
+    parsed, on_create = setup(parsed, store_conf, options)
+    context = enginefacade.transaction_context()
+    context.configure(
+        connection=parsed.render_as_string(hide_password=False),
+        **dict(options, **_FIXED))
+    context.append_on_engine_create(on_create)
     try:
-        engine = builder(parsed, conf)
+        with translate_errors(url):
+            sql_engine = context.writer.get_engine()
     except (ImportError, sa.exc.ArgumentError) as exc:
         raise lock.StoreUnavailable('cannot use lock store %s: %s'
                                     % (mask_url(url), exc)) from exc
-    exc_filters.register_engine(engine)
-    return engine
-
-
-def _common_args(conf):
-    # Every transaction ends in an explicit commit or rollback, so the
-    # pool's own rollback on check-in would only cost a round trip. The
-    # snapshot query joins on bound parameters, which the linter would
+    # The snapshot query joins on bound parameters, which the linter would
     # misreport as a cartesian product.
-    return {'pool_reset_on_return': None, 'enable_from_linting': False}
+    sql_engine.dialect.compiler_linting = sa_compiler.NO_LINTING
+    return sql_engine, url
 
 
-def _pool_args(conf):
-    return dict(_common_args(conf),
-                pool_size=conf.max_pool_size,
-                max_overflow=conf.max_overflow,
-                pool_timeout=conf.pool_timeout,
-                pool_recycle=conf.connection_recycle_time,
-                pool_pre_ping=True)
-
-
-def _sqlite_engine(url, conf):
+def _sqlite(url, conf, options):
     if url.database in (None, '', ':memory:'):
         raise lock.StoreUnavailable(
             'the SQLite lock store must be a file shared by all processes, '
             'not an in-memory database')
-    engine = sa.create_engine(
-        url, poolclass=sa_pool.QueuePool, pool_size=conf.max_pool_size,
-        max_overflow=conf.max_overflow, pool_timeout=conf.pool_timeout,
-        connect_args={'timeout': conf.busy_timeout,
-                      'check_same_thread': False},
-        **_common_args(conf))
+    url = url.update_query_dict({'timeout': str(conf.busy_timeout)})
+    pool_args = {'pool_size': options['max_pool_size'],
+                 'max_overflow': options['max_overflow'],
+                 'timeout': options['pool_timeout']}
+    # Not passed to oslo.db, which would hand them to the NullPool it
+    # gives a file database, which rejects them.
+    options.update(max_pool_size=None, max_overflow=None, pool_timeout=None)
     synchronous = conf.sqlite_synchronous
 
-    @sa.event.listens_for(engine, 'connect')
-    def _on_connect(dbapi_conn, record):
-        # We emit BEGIN ourselves (below); pysqlite's own is too late.
-        dbapi_conn.isolation_level = None
-        dbapi_conn.execute('PRAGMA journal_mode=WAL')
-        dbapi_conn.execute('PRAGMA synchronous=%s' % synchronous)
+    def on_create(engine):
+        # NOTE: oslo.db gives a file database no pool: each transaction
+        # would open the file, and closing the last connection to a WAL
+        # database checkpoints and deletes its log, one fsync more. That
+        # made a lock operation 80 ms instead of 1. The pool is put back,
+        # with the arguments and event listeners of the one oslo.db made
+        # (as SQLAlchemy's own Pool.recreate() passes them).
+        old = engine.pool
+        engine.pool = sa_pool.QueuePool(
+            old._creator, recycle=old._recycle, pre_ping=old._pre_ping,
+            echo=old.echo, logging_name=old._orig_logging_name,
+            reset_on_return=old._reset_on_return, _dispatch=old.dispatch,
+            dialect=old._dialect, **pool_args)
+        old.dispose()
 
-    @sa.event.listens_for(engine, 'begin')
-    def _on_begin(conn):
-        # Writers take the write lock up front. Readers run each statement
-        # on its own: one SQLite statement always sees one consistent
-        # snapshot, and every read of the store is a single statement
-        # where consistency matters (get_state).
-        if conn.get_execution_options().get(WRITE):
-            # Through SQLAlchemy, so "database is locked" after
-            # busy_timeout is wrapped like any other statement's error.
+        @sa.event.listens_for(engine, 'connect')
+        def _on_connect(dbapi_conn, record):
+            # oslo.db has already turned pysqlite's own BEGIN off.
+            dbapi_conn.execute('PRAGMA journal_mode=WAL')
+            dbapi_conn.execute('PRAGMA synchronous=%s' % synchronous)
+
+        @sa.event.listens_for(engine, 'begin')
+        def _on_begin(conn):
+            # Writers take the write lock up front, the only way SQLite
+            # serializes writers without deadlocking them; readers keep
+            # oslo.db's deferred BEGIN: one snapshot, no lock.
+            if not conn.get_execution_options().get(WRITE):
+                return
+            # oslo.db's listener, which runs first, has begun a deferred
+            # transaction; having read nothing it holds nothing, and is
+            # ended for one that takes the write lock. Through SQLAlchemy,
+            # so that "database is locked" after busy_timeout is wrapped
+            # like any other statement's error.
+            if conn.connection.driver_connection.in_transaction:
+                conn.exec_driver_sql('ROLLBACK')
             conn.exec_driver_sql('BEGIN IMMEDIATE')
 
-    return engine
+    return url, on_create
 
 
-def _mysql_engine(url, conf):
+def _mysql(url, conf, options):
+    query = {'connect_timeout': str(conf.connect_timeout)}
     if 'charset' not in url.query:
-        url = url.update_query_dict({'charset': 'utf8mb4'})
-    engine = sa.create_engine(
-        url, isolation_level='READ COMMITTED',
-        connect_args={'connect_timeout': conf.connect_timeout},
-        **_pool_args(conf))
+        query['charset'] = 'utf8mb4'
+    url = url.update_query_dict(query)
+    wsrep_sync_wait = options['mysql_wsrep_sync_wait']
 
-    @sa.event.listens_for(engine, 'connect')
-    def _on_connect(dbapi_conn, record):
-        with dbapi_conn.cursor() as cursor:
-            cursor.execute("SET SESSION sql_mode = 'TRADITIONAL'")
-            cursor.execute("SET SESSION time_zone = '+00:00'")
-            cursor.execute('SET SESSION innodb_lock_wait_timeout = %s',
-                           (conf.lock_timeout,))
-            cursor.execute('SET SESSION lock_wait_timeout = %s',
-                           (conf.lock_timeout,))
-            if _is_mariadb(dbapi_conn):
-                cursor.execute('SET SESSION max_statement_time = %s',
-                               (conf.statement_timeout,))
-            cursor.execute("SHOW VARIABLES LIKE 'wsrep_on'")
-            wsrep = cursor.fetchone()
-            if wsrep and str(wsrep[1]).upper() == 'ON':
-                # A Galera node applies other nodes' commits after they
-                # are acknowledged: make every read wait for them, so an
-                # answer never misses a commit acknowledged elsewhere (a
-                # release after a failover, a state read on another node).
-                cursor.execute('SET SESSION wsrep_sync_wait = 1')
+    def on_create(engine):
+        @sa.event.listens_for(engine, 'connect')
+        def _on_connect(dbapi_conn, record):
+            # oslo.db has set sql_mode ([miglock_database]/mysql_sql_mode).
+            with dbapi_conn.cursor() as cursor:
+                cursor.execute('SET SESSION TRANSACTION ISOLATION LEVEL '
+                               'READ COMMITTED')
+                cursor.execute("SET SESSION time_zone = '+00:00'")
+                cursor.execute('SET SESSION innodb_lock_wait_timeout = %s',
+                               (conf.lock_timeout,))
+                cursor.execute('SET SESSION lock_wait_timeout = %s',
+                               (conf.lock_timeout,))
+                if _is_mariadb(dbapi_conn):
+                    cursor.execute('SET SESSION max_statement_time = %s',
+                                   (conf.statement_timeout,))
+                if wsrep_sync_wait is not None:
+                    return  # set by oslo.db as configured
+                cursor.execute("SHOW VARIABLES LIKE 'wsrep_on'")
+                wsrep = cursor.fetchone()
+                if wsrep and str(wsrep[1]).upper() == 'ON':
+                    # A Galera node applies other nodes' commits after they
+                    # are acknowledged: make every read wait for them, so an
+                    # answer never misses a commit acknowledged elsewhere (a
+                    # release after a failover, a state read on another
+                    # node).
+                    cursor.execute('SET SESSION wsrep_sync_wait = 1')
 
-    return engine
+    return url, on_create
 
 
 def _is_mariadb(dbapi_conn):
     return 'mariadb' in dbapi_conn.get_server_info().lower()
 
 
-def _postgresql_engine(url, conf):
+def _postgresql(url, conf, options):
     # Sent in the startup packet: bounds every wait of the store's own
-    # sessions without a round trip per connection.
-    options = '-c lock_timeout=%ds -c statement_timeout=%ds' % (
-        conf.lock_timeout, conf.statement_timeout)
-    return sa.create_engine(
-        url, isolation_level='READ COMMITTED',
-        connect_args={'connect_timeout': conf.connect_timeout,
-                      'options': options},
-        **_pool_args(conf))
+    # sessions, at READ COMMITTED, without a round trip per connection.
+    startup = ('-c lock_timeout=%ds -c statement_timeout=%ds '
+               '-c default_transaction_isolation=read\\ committed' % (
+                   conf.lock_timeout, conf.statement_timeout))
+    url = url.update_query_dict({'connect_timeout': str(conf.connect_timeout),
+                                 'options': startup})
+    return url, lambda engine: None
 
 
 @contextlib.contextmanager

@@ -36,3 +36,16 @@ def save(store, scope, data, as_of):
         conn.execute(sa.insert(_TABLE).values(
             scope=scope, data=jsonutils.dumps(data, sort_keys=True),
             as_of=as_of, updated_at=now))
+
+
+def stamps(store, scopes):
+    """``{scope: (as_of, updated_at)}`` of the saved models, no data.
+
+    What a reader that caches the documents compares to know whether it
+    must load them again.
+    """
+    with store._read() as conn:
+        rows = conn.execute(sa.select(
+            _TABLE.c.scope, _TABLE.c.as_of, _TABLE.c.updated_at).where(
+                _TABLE.c.scope.in_(list(scopes)))).all()
+    return {r.scope: (r.as_of, r.updated_at) for r in rows}

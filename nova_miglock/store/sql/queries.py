@@ -17,7 +17,6 @@ from oslo_serialization import jsonutils
 import sqlalchemy as sa
 
 from nova_miglock import lock
-from nova_miglock.store.sql import direct
 from nova_miglock.store.sql import engine
 from nova_miglock.store.sql import models
 
@@ -75,7 +74,7 @@ _LOCK_INSTANCE = sa.select(models.instances).where(
 
 def lock_instance(conn, instance_uuid):
     """Lock and return an instance's row (None if absent)."""
-    rows = direct.execute(conn, _LOCK_INSTANCE, {'b_uuid': instance_uuid})
+    rows = engine.execute(conn, _LOCK_INSTANCE, {'b_uuid': instance_uuid})
     return rows[0] if rows else None
 
 
@@ -109,7 +108,7 @@ def snapshot(conn, instance_uuid, project_id):
     change committed by the previous holder of the row lock.
     """
     now, found, quota = None, {}, None
-    for row in direct.execute(conn, _SNAPSHOT, {'b_uuid': instance_uuid,
+    for row in engine.execute(conn, _SNAPSHOT, {'b_uuid': instance_uuid,
                                                 'b_project_id': project_id}):
         now = row.now
         hold = _unprefix(row, 'h_')
@@ -122,7 +121,7 @@ def snapshot(conn, instance_uuid, project_id):
 def read_state(conn, instance_uuid):
     """Read one instance's whole state in a single query, locking nothing."""
     now, row_values, ticket, found = None, None, None, []
-    for row in direct.execute(conn, _STATE, {'b_uuid': instance_uuid}):
+    for row in engine.execute(conn, _STATE, {'b_uuid': instance_uuid}):
         now = row.now
         row_values = row_values or _unprefix(row, 'i_')
         ticket = ticket or _unprefix(row, 't_')

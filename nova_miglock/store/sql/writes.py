@@ -21,7 +21,6 @@ import functools
 import sqlalchemy as sa
 
 from nova_miglock import lock
-from nova_miglock.store.sql import direct
 from nova_miglock.store.sql import engine
 from nova_miglock.store.sql import models
 
@@ -64,7 +63,7 @@ def _update_instance_statement(columns):
 
 
 def insert_instance(conn, instance_uuid, project_id, host=None):
-    direct.execute(conn, _INSERT_INSTANCE, {'b_uuid': instance_uuid,
+    engine.execute(conn, _INSERT_INSTANCE, {'b_uuid': instance_uuid,
                                             'b_project_id': project_id or '',
                                             'b_host': host})
 
@@ -72,7 +71,7 @@ def insert_instance(conn, instance_uuid, project_id, host=None):
 def update_instance(conn, instance_uuid, **values):
     params = _prefixed(values)
     params['b_uuid'] = instance_uuid
-    direct.execute(conn, _update_instance_statement(tuple(sorted(values))),
+    engine.execute(conn, _update_instance_statement(tuple(sorted(values))),
                    params)
 
 
@@ -83,29 +82,29 @@ def _fields(item):
 
 
 def insert_hold(conn, hold):
-    direct.execute(conn, _INSERT_HOLD, _prefixed(_fields(hold)))
+    engine.execute(conn, _INSERT_HOLD, _prefixed(_fields(hold)))
 
 
 def update_hold(conn, hold):
     params = {'b_' + name: getattr(hold, name) for name in _HOLD_COLUMNS}
     params.update(b_uuid=hold.instance_uuid, b_holder=hold.holder)
-    direct.execute(conn, _UPDATE_HOLD, params)
+    engine.execute(conn, _UPDATE_HOLD, params)
 
 
 def delete_hold(conn, hold):
-    direct.execute(conn, _DELETE_HOLD, {'b_uuid': hold.instance_uuid,
+    engine.execute(conn, _DELETE_HOLD, {'b_uuid': hold.instance_uuid,
                                         'b_holder': hold.holder})
 
 
 def insert_ticket(conn, ticket, project_id):
-    direct.execute(conn, _INSERT_TICKET, _prefixed(dict(
+    engine.execute(conn, _INSERT_TICKET, _prefixed(dict(
         _fields(ticket), project_id=project_id)))
 
 
 def record(conn, *, at, event, instance_uuid, project_id, hold=None,
            reason='', actor='', expires_at=None):
     """Append one event to the ledger."""
-    direct.execute(conn, _INSERT_LEDGER, _prefixed({
+    engine.execute(conn, _INSERT_LEDGER, _prefixed({
         'at': at, 'event': event, 'instance_uuid': instance_uuid,
         'project_id': project_id,
         'holder': hold.holder if hold else None,

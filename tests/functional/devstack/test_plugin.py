@@ -149,7 +149,7 @@ def test_all_in_one_node_stacks_and_cleans(tmp_path, db_name):
     assert 'miglock_metadata metaapp' in paste
     nova_conf = node.text('nova.conf')
     assert 'ImagePropertiesFilter,MigrationLockFilter' in nova_conf
-    assert '[miglock_store]' in nova_conf
+    assert '[miglock_database]' in nova_conf
     assert oct(os.stat(node.env['NOVA_CONF']).st_mode & 0o777) == '0o640'
     own = node.text('nova-miglock.conf')
     assert 'username = nova-miglock' in own
@@ -183,7 +183,8 @@ def test_compute_subnode_stacks_without_touching_the_store(tmp_path,
     assert not os.path.exists(node.env['NOVA_API_PASTE_INI'])
     nova_conf = node.text('nova.conf')
     assert 'notification_format = both' in nova_conf
-    assert '[miglock_store]' not in nova_conf  # no secret nova-compute lacks
+    # No secret that nova-compute lacks.
+    assert '[miglock_database]' not in nova_conf
     own = node.text('nova-miglock.conf')
     assert db_name in own and '[miglock_nova]' not in own
     assert node.calls('get_or_create_user') == []

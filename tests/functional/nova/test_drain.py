@@ -181,11 +181,15 @@ class DrainTest(base.NovaTestCase):
         self.assertEqual('disabled', service['status'])
         self.assertIn('host maintenance', service['disabled_reason'])
         # Predicted against actual: the plan knew how long such holds and
-        # moves last.
+        # moves last. Real Nova on a shared machine: a move under load
+        # takes several times what the warm-up measured a minute before,
+        # so this only checks the order of magnitude (a prediction that
+        # ignored what it learned, 0 or the deadline, fails it);
+        # bench/drain.py measures the prediction's error in simulated time.
         actual, pred = report['actual_seconds'], report['predicted']
-        self.assertLess(actual, 60)
-        self.assertLess(abs(actual - pred['p50_seconds']),
-                        max(5.0, 0.5 * actual), report)
+        self.assertLess(actual, 90)
+        self.assertLess(pred['p50_seconds'], 3 * actual, report)
+        self.assertLess(actual, 3 * pred['p50_seconds'], report)
 
         parsed = cli.build_parser().parse_args(['undrain', 'host1'])
         self.assertIsNone(parsed.func(self.manager, parsed))
@@ -244,15 +248,18 @@ class DrainTest(base.NovaTestCase):
         self.on_progress = guests_answer
 
         status, report = self.drain('host1', '--within', '1m', '--notice',
-                                    '4', '--poll', '1')
+                                    '8', '--poll', '1')
 
         self.assertEqual(0, status, report)
         self.assertEqual('move_request', renewed[0]['lease_capped_by'])
         self.assertEqual({'moved': 2}, report['counts'])
         waited = {i['instance']: i['waited_seconds']
                   for i in report['instances']}
-        self.assertGreaterEqual(waited[held['id']], 3.5)
-        self.assertLess(waited[approver['id']], 3.5)
+        # The renewing guest waits out the notice; the approver moves as
+        # soon as the drain sees its approval (a second's poll, plus
+        # Nova's time on a loaded machine), before the notice ends.
+        self.assertGreaterEqual(waited[held['id']], 7.5)
+        self.assertLess(waited[approver['id']], 7.5)
         self.assertEqual(1, report['approved_early'])
         self.assertEqual({approver['id']}, {
             i['instance'] for i in report['instances']

@@ -31,6 +31,7 @@ import nova.conf
 from nova import context as nova_context
 from nova.tests.fixtures import conf as conf_fixture
 
+from nova_miglock import placement_refresh
 from nova_miglock.planning import drainability
 from nova_miglock.planning import model
 from nova_miglock.planning import placement
@@ -38,7 +39,9 @@ from nova_miglock.planning import synthetic
 from nova_miglock.planning import timebins
 from nova_miglock.planning import world
 from nova_miglock.scheduler.weighers import migration_lock
+from nova_miglock.store.sql import models
 from nova_miglock.testing.nova import base
+from nova_miglock.testing.nova import clients
 
 CONF = nova.conf.CONF
 WEIGHER_PATH = ('nova_miglock.scheduler.weighers.migration_lock.'
@@ -118,12 +121,15 @@ class MigrationLockWeigherTest(base.NovaTestCase):
         server = self._create_server(
             flavor_id=flavor, image_uuid=image, host=host, networks='none',
             api=self.admin_api)
-        self.source.place(server['id'], host, profile)
+        self.placed(server, host, profile)
         # What the periodic task would do: the host states Nova weighs
         # then count no build still in progress (IoOpsWeigher).
         self.computes[host].manager.update_available_resource(
             nova_context.get_admin_context())
         return server
+
+    def placed(self, server, host, profile):
+        self.source.place(server['id'], host, profile)
 
     def boot(self, profile):
         """A new server of ``profile``, placed by the scheduler."""
@@ -187,6 +193,84 @@ class MigrationLockWeigherTest(base.NovaTestCase):
         for server in pair:
             self._wait_for_state_change(server, 'ACTIVE')
         self.assertEqual(1, self.source.reads)
+
+
+class StoreSourceWeigherTest(MigrationLockWeigherTest):
+    """The deployed path: the listener's refresh, then the store's source.
+
+    The refresh lists the in-process Nova's servers (admin novaclient of
+    the harness, as ``[miglock_nova]`` would give) and fits the model from
+    the ledger; the weigher reads the store. The ledger holds a week of
+    history of the lock-prone server, so the store's clock is moved a week
+    past the servers' creation.
+    """
+
+    # Independent of the source: run once, above.
+    test_aggregate_metadata_overrides_the_multiplier = None
+    test_failing_source_weighs_nothing_and_the_boot_succeeds = None
+
+    def setUp(self):
+        super().setUp()
+        self.source = drainability.StoreSource(lambda: self.store)
+        self.use_source(self.source)
+        self.nova = clients.novaclient_for(self)
+
+    def placed(self, server, host, profile):
+        # Nova knows where it is; the refresh will list it.
+        if profile == self.db:
+            self.lockers.append(server['id'])
+
+    def refresh(self):
+        start = timebins.to_seconds(self.store.now())
+        self.store.advance_clock(WEEK)
+        guests = [world.Guest(uuid, project_id=self.db.project_id, jobs=[
+            (t, t + 7200) for t in range(int(start) + 600,
+                                         int(start + WEEK) - 7200, 14400)])
+            for uuid in self.lockers]
+        timeline = world.TimelineWorld(guests)
+        rows = []
+        for guest in guests:
+            rows += synthetic.history(timeline, guest.uuid, start,
+                                      start + WEEK - 600)
+        with self.store.sql_engine.begin() as conn:
+            conn.execute(models.ledger.insert(), rows)
+        placement_refresh.PlacementRefresh(
+            CONF, self.store, lambda: self.nova).run_once()
+        self.source.reads = 0
+
+    def slow_host1_fuller(self):
+        self.lockers = []
+        self.place(self.db, 'host1')
+        self.place(self.web, 'host1')
+        self.place(self.web, 'host2')
+        self.refresh()
+
+    def test_lock_prone_boot_joins_the_slow_host_against_spreading(self):
+        self.slow_host1_fuller()
+        self.assertEqual('host1', self.boot(self.db))
+        self.assertEqual((1, 1), (self.source.reads, self.source.loads))
+
+    def test_quiet_boot_keeps_to_the_quick_host_against_spreading(self):
+        self.slow_host1_fuller()
+        self.place(self.web, 'host2')
+        self.assertEqual('host2', self.boot(self.web))
+
+    def test_multiplier_zero_leaves_novas_choice_and_reads_nothing(self):
+        self.flags(weight_multiplier=0.0, group='miglock_weigher')
+        self.slow_host1_fuller()
+        self.assertEqual('host2', self.boot(self.db))
+        self.assertEqual(0, self.source.reads)
+
+    def test_one_source_read_for_a_request_of_two_servers(self):
+        self.slow_host1_fuller()
+        super().test_one_source_read_for_a_request_of_two_servers()
+
+    def test_nothing_refreshed_yet_leaves_novas_choice(self):
+        self.lockers = []
+        self.place(self.db, 'host1')
+        self.place(self.web, 'host1')
+        self.place(self.web, 'host2')
+        self.assertEqual('host2', self.boot(self.db))
 
 
 def test_bench_smoke_run_ends_with_the_summary_line():

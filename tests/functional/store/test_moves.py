@@ -113,6 +113,9 @@ def test_purge_drops_old_ledger_rows_and_closed_tickets_only(store, limits):
     open_ticket(store, closed)
     store.close_ticket(closed, outcome='done')
     open_ticket(store, still_open)
+    # Purge keeps rows written at the cutoff itself; a second later every
+    # row above is older, whatever the clock's resolution.
+    store.advance_clock(1)
     counts = store.purge(store.now())
     assert counts == {'ledger': 3, 'tickets': 1}
     assert store.ledger() == []
