@@ -164,7 +164,8 @@ class LockManager:
         """Open a migration ticket, or refuse because the instance is locked.
 
         :raises InstanceLocked: with the state that refused the move; the
-            refusal is recorded and the guest sees ``migration_requested``.
+            refusal is recorded (the operator API shows when a move was
+            last refused; the guest is told by move requests instead).
         :raises MigrationInProgress: another move is already admitted.
         :raises GroupBudgetSpent: a group of the instance has as many
             members moving as its budget allows.
@@ -250,19 +251,29 @@ class LockManager:
                                       '1 to %d seconds, got %r'
                                       % (lock.MAX_EXEMPTION_SECONDS,
                                          seconds))
-        request, _opened = self.store.open_move_request(
+        request, opened = self.store.open_move_request(
             target.instance_uuid, project_id=target.project_id,
             reason=reason, seconds=seconds, actor=actor, host=target.host)
+        if opened:
+            self._notifier.request_changed('opened', request, actor=actor)
         return request
 
     def close_move_request(self, instance_uuid, *, outcome, actor):
-        return self.store.close_move_request(instance_uuid, outcome=outcome,
-                                             actor=actor)
+        closed = self.store.close_move_request(instance_uuid,
+                                               outcome=outcome, actor=actor)
+        if closed is not None:
+            self._notifier.request_changed('closed', closed, actor=actor,
+                                           outcome=outcome)
+        return closed
 
     def approve_move(self, target, *, actor):
         """The guest's "go now": end its holds, grant none until moved."""
+        # Approving again is a no-op in the store; notify the first time.
+        before = self.store.get_move_request(target.instance_uuid)
         request, ended = self.store.approve_move_request(
             target.instance_uuid, actor=actor)
+        if before is None or before.approved_at is None:
+            self._notifier.request_changed('approved', request, actor=actor)
         if ended:
             state = self.state(target)
             for hold in ended:

@@ -31,6 +31,10 @@ miglock.move.admitted     a move was admitted (migration ticket opened)
 miglock.move.ended        a move ended (ticket closed)
 miglock.move.extended     an open move's deadline was pushed back
 miglock.lock.static       the static locks of an instance changed
+miglock.request.opened    a guest was told a move is coming (move request)
+miglock.request.approved  the guest approved the move early ("go now")
+miglock.request.closed    the request closed (``outcome``: what became of
+                          the move)
 ========================  ===================================================
 """
 
@@ -44,6 +48,7 @@ from nova_miglock import lock
 LOG = logging.getLogger(__name__)
 
 PUBLISHER = 'nova-miglock'
+REQUEST_STEPS = ('opened', 'approved', 'closed')
 
 _NOTIFIER = None
 _NOTIFIER_LOCK = threading.Lock()
@@ -74,6 +79,11 @@ def static_payload(state):
 def move_payload(state, kind, ticket, actor, reason):
     return _payloads().MovePayload.from_move(
         state, kind, ticket, actor, reason).to_primitive()
+
+
+def request_payload(request, actor, outcome):
+    return _payloads().MoveRequestPayload.from_request(
+        request, actor, outcome).to_primitive()
 
 
 # Nova's services default oslo.messaging's control_exchange to "nova"
@@ -137,6 +147,13 @@ class Notifier:
                 lock.EVENT_MOVE_EXTENDED: 'extended'}[event]
         self._emit('miglock.move.%s' % name, move_payload, state, kind,
                    ticket, actor, reason)
+
+    def request_changed(self, step, request, actor=None, outcome=None):
+        """``step``: ``opened``, ``approved`` or ``closed``."""
+        if step not in REQUEST_STEPS:
+            raise ValueError('unknown move request step %r' % step)
+        self._emit('miglock.request.%s' % step, request_payload, request,
+                   actor, outcome)
 
     def static_changed(self, state):
         self._emit('miglock.lock.static', static_payload, state)

@@ -158,6 +158,44 @@ class MovePayload(Payload):
             lock=LockPayload.from_state(state))
 
 
+@PayloadRegistry.register
+class MoveRequestPayload(Payload):
+    """A move request opened, approved by its guest, or closed.
+
+    ``outcome`` is set when it closes: what became of the move (the drain
+    says ``moved``, ``broken``, ``skipped``...). ``approved_at`` is set
+    once the guest said "go now".
+    """
+
+    # Version 1.0: Initial version
+    VERSION = '1.0'
+
+    fields = {
+        'instance_uuid': fields.UUIDField(),
+        'project_id': fields.StringField(nullable=True),
+        'reason': fields.StringField(),
+        'requested_by': fields.StringField(),
+        'opened_at': fields.StringField(),
+        'not_before': fields.StringField(),
+        'approved_at': fields.StringField(nullable=True),
+        'outcome': fields.StringField(nullable=True),
+        'actor': fields.StringField(),
+    }
+
+    @classmethod
+    def from_request(cls, request, actor, outcome=None):
+        return cls(
+            instance_uuid=request.instance_uuid,
+            project_id=request.project_id,
+            reason=request.reason or '',
+            requested_by=request.requested_by or '',
+            opened_at=lock.isoformat(request.opened_at),
+            not_before=lock.isoformat(request.not_before),
+            approved_at=lock.isoformat(request.approved_at),
+            outcome=outcome,
+            actor=actor or '')
+
+
 def data_of(primitive, name):
     """The fields of a received payload ``name``, if this code reads it.
 

@@ -514,9 +514,6 @@ def _cmd_status(client, args):
                                           state['migration']['admitted_at']))
     if state.get('move_request'):
         print(_describe_request(state['move_request']))
-    elif state.get('migration_requested'):
-        print('migration requested: an operator wants to move this '
-              'instance; release your holds as soon as you can')
     return EX_OK
 
 

@@ -101,9 +101,10 @@ def state(current, limits, request):
         'holds': [hold(h, current.now) for h in current.holds],
         'static_locks': [{'kind': s.kind, 'name': s.name, 'value': s.value}
                          for s in current.static_locks],
+        # The guest is told of a wanted move by its move request (below),
+        # with a reason and a deadline; not by the bare flag a refused move
+        # sets, which said neither and every refused retry set again.
         'migration': _ticket(current.ticket),
-        'migration_requested': current.migration_requested_at is not None,
-        'migration_requested_at': _time(current.migration_requested_at),
         'locked_since': _time(current.locked_since if current.locked
                               else None),
         'static_exempt_until': _time(

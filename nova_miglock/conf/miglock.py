@@ -178,7 +178,55 @@ value is true.
 """),
 ]
 
-ALL_OPTS = lease_opts + policy_opts + static_opts
+request_opts = [
+    cfg.BoolOpt('move_request_caps_leases',
+                default=True,
+                help="""
+Whether a move request caps the leases granted after it.
+
+With the cap, a lease granted or renewed after a move request was opened
+ends no later than the request's ``not_before`` (plus
+``[miglock] move_request_grace``), and no new lock is granted after that,
+so a guest cannot postpone a requested move forever. Without it, a move
+request only tells the guest: its leases are those of any hold, and the
+drain waits for them or breaks them at its deadline. A guest that approved
+the move gets no new lock either way.
+
+Possible values:
+
+* True: the move request bounds the locks (the default).
+* False: the move request is a notice only, for clouds whose SLA promises
+  tenants their locks whatever the operator plans.
+
+Related options:
+
+* ``[miglock] move_request_grace``
+"""),
+    cfg.IntOpt('move_request_grace',
+               default=0,
+               min=0,
+               max=7 * 24 * 3600,
+               help="""
+Seconds a lease granted after a move request may run past its
+``not_before``.
+
+The guest is still told ``not_before``; the grace is what the SLA allows
+a job that is finishing on top of it. New locks are refused from
+``not_before`` plus the grace on.
+
+Possible values:
+
+* 0 (the default): leases end at ``not_before``.
+* A number of seconds up to a week.
+
+Related options:
+
+* ``[miglock] move_request_caps_leases``: with False, no cap applies and
+  this option is not used.
+"""),
+]
+
+ALL_OPTS = lease_opts + policy_opts + static_opts + request_opts
 
 
 def register_opts(conf):

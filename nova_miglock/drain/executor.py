@@ -31,20 +31,16 @@ import time
 
 from oslo_log import log as logging
 
+from nova_miglock.drain import deadline
 from nova_miglock.drain import group_budgets
-from nova_miglock.drain import learn
+from nova_miglock.drain import notice
 from nova_miglock.drain import options as options_mod
+from nova_miglock.drain import plans
 from nova_miglock.drain import preference
 from nova_miglock.drain import report as report_mod
-from nova_miglock import lock
-from nova_miglock import manager as lock_manager
 from nova_miglock.planning import admission
-from nova_miglock.planning import model
 from nova_miglock.planning import planner
 from nova_miglock.planning import simulate
-from nova_miglock.planning import timebins
-from nova_miglock.planning import world as world_mod
-from nova_miglock import policy
 
 LOG = logging.getLogger(__name__)
 MIN_SLEEP = 0.05
@@ -66,56 +62,8 @@ class Drain:
                                       per_host=options.per_host)
         self.items, self.order, self.running = {}, [], {}
         self.groups = {}
-        self.plan = self.first_plan = None
+        self.plan = self.first_plan = self.strategy = None
         self.start = self.now = clock()
-
-    # -- planning -----------------------------------------------------------
-
-    def _beliefs(self):
-        fitted, _rows = learn.current(self.store, self.now,
-                                      self.options.history_days)
-        return model.beliefs(fitted, as_of=timebins.to_datetime(self.now))
-
-    def _params(self):
-        limits, _rule = self._hold_limits()
-        return planner.Params(
-            deadline=self.options.deadline, strategy=self.options.strategy,
-            limits=self.limits, rules=world_mod.Rules(
-                max_hold=limits.max_hold or world_mod.INF,
-                min_unlocked_gap=limits.min_unlocked_gap),
-            on_deadline=self.options.on_deadline,
-            not_before=(self.start + self.options.notice
-                        if self.options.notice else None),
-            api_delay=self.options.poll / 2, samples=self.options.samples)
-
-    def _hold_limits(self):
-        return policy.hold_limits(self.manager.conf)
-
-    def _candidates(self, states):
-        # An instance the store never saw has no project there yet.
-        return [planner.Candidate(
-            dataclasses.replace(state, project_id=state.project_id or
-                                self.items[u].project_id),
-            host=self.items[u].source, group=self.groups.get(u))
-            for u, state in states.items()]
-
-    def _replan(self):
-        pending = self.pending()
-        states = dict(zip(pending, self.store.get_states(pending)))
-        move = self.beliefs.move_seconds()
-        running = {u: (simulate.Target(u, self.items[u].source,
-                                       self.groups.get(u)),
-                       max(self.now, self.items[u].admitted_at + move))
-                   for u in self.running}
-        # What a static lock holds stays unless someone acts: the plan and
-        # its prediction are for what the drain can move.
-        movable = {u: s for u, s in states.items() if not s.static_locking}
-        self.plan = planner.plan(self._candidates(movable), self.beliefs,
-                                 self.now, self.params, running)
-        for entry in self.plan.entries:
-            self.items[entry.uuid].predicted_end = self.now + entry.end_p50
-        self.order = [e.uuid for e in self.plan.entries]
-        return self.plan
 
     # -- the loop -----------------------------------------------------------
 
@@ -128,13 +76,15 @@ class Drain:
                 self._add(server)
         self.groups, budgets = group_budgets.read(self.store, self.items)
         self.limits = dataclasses.replace(self.limits, budgets=budgets)
-        self.beliefs = self._beliefs()
-        self.params = self._params()
-        self._replan()
+        self.beliefs = plans.beliefs(self)
+        self.params = plans.params(self)
+        plans.replan(self)
         self.first_plan = self.plan
+        pending = self.pending()
         self.strategy = planner.make_strategy(
-            self.params, self.beliefs, self._candidates(
-                {u: self.store.get_state(u) for u in self.pending()}))
+            self.params, self.beliefs, plans.candidates(
+                self, dict(zip(pending, self.store.get_states(pending))),
+                plans.approved(self, pending)))
 
     def _add(self, server):
         item = options_mod.Item(server.uuid, server.name, server.project_id,
@@ -178,12 +128,12 @@ class Drain:
                               % self.options.reason)
             self.progress('disabled the compute service of %s' % host)
         try:
-            self._tell_guests()
+            notice.tell_guests(self)
             self._loop()
         finally:
             # A request must not outlive its drain: after its not_before
             # the guest could not lock at all.
-            self._close_requests(self.items.values())
+            notice.close_requests(self, self.items.values())
         self.now = self.clock()
         return self.report()
 
@@ -193,62 +143,14 @@ class Drain:
             self.now = self.clock()
             self._follow()
             if self.now >= self.options.deadline:
-                self._at_deadline()
-            elif not self.running and self._only_static_left():
+                deadline.at_deadline(self)
+            elif not self.running and deadline.only_static_left(self):
                 break
             else:
                 self._schedule()
             if not (self.pending() or self.running):
                 break
             self.sleep(self._pause())
-
-    def _tell_guests(self):
-        """Open a move request for every instance left to move."""
-        if not self.options.notice:
-            return
-        told = 0
-        for uuid in self.pending() + [
-                u for u, i in self.items.items()
-                if i.outcome == report_mod.NOTIFY_ONLY]:
-            item = self.items[uuid]
-            self.manager.open_move_request(
-                lock_manager.Target(uuid, item.project_id, host=item.source),
-                seconds=self.options.notice, actor=self.options.actor,
-                reason='drain of %s: %s' % (', '.join(self.hosts),
-                                            self.options.reason))
-            item.requested = True
-            told += 1
-        self.progress('told %d guest(s): locks end within %ds'
-                      % (told, self.options.notice))
-
-    def _close_requests(self, items):
-        for item in items:
-            if item.requested:
-                closed = self.manager.close_move_request(
-                    item.uuid, outcome=item.outcome[:64],
-                    actor=self.options.actor)
-                item.approved = bool(closed and closed.approved_at)
-                item.requested = False
-
-    def _only_static_left(self):
-        """Whether all that is left is statically locked.
-
-        Waiting cannot end a static lock (a tag, property, flavor or image
-        says so until someone changes it), and neither can a break: the
-        drain ends now rather than at the deadline, and says why.
-        """
-        pending = self.pending()
-        states = self.store.get_states(pending)
-        if not all(s.static_locking for s in states):
-            return False
-        for uuid, state in zip(pending, states):
-            item = self.items[uuid]
-            item.outcome = report_mod.LOCKED
-            item.message = ('%s; exempt it (nova-miglock-manage lock exempt)'
-                            ' or remove the lock, then drain again'
-                            % state.describe())
-            self.progress('%s: %s' % (item.name or uuid, item.message))
-        return True
 
     def _pause(self):
         wake = self.strategy.wake_at(options_mod.View(self))
@@ -261,9 +163,10 @@ class Drain:
         view = options_mod.View(self)
         for uuid in list(self.strategy.choose(view)):
             if self.fits(uuid):
-                self._attempt(uuid)
+                self.attempt(uuid)
 
-    def _attempt(self, uuid, ticket_id=None):
+    def attempt(self, uuid, ticket_id=None):
+        """Ask Nova to move ``uuid`` (through the gate, or on a ticket)."""
         item = self.items[uuid]
         item.attempts += 1
         move = (self.nova.cold_migrate if item.action == preference.COLD
@@ -294,7 +197,7 @@ class Drain:
             '' if retry_at is None else ' (retry in %ds)'
             % max(0, retry_at - self.now)))
         if self.options.strategy in ('fail-retry', 'probabilistic'):
-            self._replan()
+            plans.replan(self)
             self.progress('re-planned: %d left, predicted finish in %ds'
                           % (len(self.pending()), self.plan.p50))
         return admission.Answer(False, retry_at, (reply.message,))
@@ -339,56 +242,13 @@ class Drain:
             item.ended_at = self.now
             del self.running[uuid]
             if item.outcome != report_mod.PENDING:
-                self._close_requests([item])
+                notice.close_requests(self, [item])
 
     def _confirm(self, item):
         reply = self.nova.confirm(item.uuid)
         if not reply.accepted and reply.status != 409:
             item.message = 'confirming the cold migration: %d %s' % (
                 reply.status, reply.message)
-
-    def _at_deadline(self):
-        for uuid in self.pending():
-            item = self.items[uuid]
-            if self.options.on_deadline != 'break':
-                item.outcome = (report_mod.SKIPPED
-                                if self.options.on_deadline == 'skip'
-                                else report_mod.FAILED)
-                item.message = 'still locked at the deadline'
-            elif self.fits(uuid):
-                self._break(item)
-
-    def _break(self, item):
-        target = lock_manager.Target(instance_uuid=item.uuid,
-                                     project_id=item.project_id,
-                                     host=item.source)
-        try:
-            ticket = self.manager.break_and_admit(
-                target, kind=('cold-migration'
-                              if item.action == preference.COLD
-                              else 'live-migration'),
-                actor=self.options.actor,
-                reason='drain of %s: %s' % (', '.join(self.hosts),
-                                            self.options.reason))
-        except lock.InstanceLocked as exc:
-            item.outcome, item.message = report_mod.FAILED, exc.message
-            return
-        except lock.MigrationInProgress as exc:
-            item.outcome = report_mod.RUNNING
-            item.admitted_at, item.message = self.now, exc.message
-            self.running[item.uuid] = item
-            return
-        item.broken = 1
-        self.progress('deadline: broke the locks of %s and admitted its '
-                      'move' % (item.name or item.uuid))
-        self._attempt(item.uuid, ticket.ticket_id)
-        if item.outcome != report_mod.RUNNING:
-            # Nova refused the request: its gate closed the ticket, or it
-            # never got there and the ticket must not outlive the drain.
-            self.manager.end_move(item.uuid, outcome='drain-failed',
-                                  ticket_id=ticket.ticket_id,
-                                  actor=self.options.actor, host=item.source)
-            item.outcome = report_mod.FAILED
 
     def report(self):
         left = None

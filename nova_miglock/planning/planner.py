@@ -147,8 +147,10 @@ def make_strategy(params, beliefs, candidates):
         cand = by_uuid[uuid]
         return beliefs.instance(uuid, cand.state.project_id,
                                 cand.known_since)
-    return strategies.make(params.strategy, belief_of=belief_of,
-                           move_seconds=beliefs.move_seconds())
+    return strategies.make(
+        params.strategy, belief_of=belief_of,
+        move_seconds=beliefs.move_seconds(), not_before=params.not_before,
+        approved=[c.uuid for c in candidates if c.approved])
 
 
 def plan(candidates, beliefs, now, params, running=None):

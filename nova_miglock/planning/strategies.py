@@ -20,7 +20,10 @@
   one turns out locked, or anything changes, plan again.
 * ``probabilistic``: like fail-retry, but among the movable instances move
   first those the history model expects to lock soon and for long, since
-  waiting on them costs most; the others keep.
+  waiting on them costs most; the others keep. A lock costs only until
+  something ends it anyway (a move request's ``not_before``, the
+  deadline's break), and a guest that approved cannot lock again: neither
+  is worth a slot ahead of one that can still lock for long.
 """
 
 from nova_miglock.planning import admission
@@ -45,6 +48,9 @@ class Strategy:
 
     def wake_at(self, view):
         return None
+
+    def approved(self, uuids):
+        """Guests of ``uuids`` said "go now" (they cannot lock again)."""
 
 
 class Naive(Strategy):
@@ -95,16 +101,35 @@ class Probabilistic(FailRetry):
 
     name = 'probabilistic'
 
-    def __init__(self, belief_of, move_seconds):
+    def __init__(self, belief_of, move_seconds, not_before=None,
+                 approved=()):
         self.belief_of = belief_of
         self.move_seconds = move_seconds
-        self._mean = {}
+        self.not_before = not_before
+        self.said_go = set(approved)
+        self._within = {}
 
-    def risk(self, uuid, now, horizon):
+    def cost_until(self, now, deadline):
+        """When a lock taken at ``now`` ends whatever its guest wants."""
+        if self.not_before is not None:
+            # Leases granted after the request end by its not_before, and
+            # none is granted after it.
+            return min(deadline, max(now, self.not_before))
+        return deadline
+
+    def risk(self, uuid, now, horizon, until):
+        """Expected lock time waiting ``horizon`` more on ``uuid`` risks."""
+        if uuid in self.said_go or until <= now:
+            return 0.0
         belief = self.belief_of(uuid)
-        if uuid not in self._mean:
-            self._mean[uuid] = belief.blend.mean()
-        return belief.prob_lock_within(now, horizon) * self._mean[uuid]
+        # Cached by the minute: the area is a walk over the whole curve.
+        key = (uuid, int((until - now) // 60))
+        if key not in self._within:
+            self._within[key] = belief.blend.mean_within(until - now)
+        return belief.prob_lock_within(now, horizon) * self._within[key]
+
+    def approved(self, uuids):
+        self.said_go.update(uuids)
 
     def choose(self, view):
         movable = self.movable(view)
@@ -112,8 +137,9 @@ class Probabilistic(FailRetry):
             return movable
         slots = view.slots
         horizon = len(view.pending) * self.move_seconds / slots
+        until = self.cost_until(view.now, view.deadline)
         ranked = sorted(enumerate(movable), key=lambda item: (
-            -self.risk(item[1], view.now, horizon), item[0]))
+            -self.risk(item[1], view.now, horizon, until), item[0]))
         return [u for _i, u in ranked]
 
 
@@ -121,10 +147,15 @@ NAMES = ('naive', 'wait-retry', 'fail-retry', 'probabilistic')
 DEFAULT = 'probabilistic'
 
 
-def make(name, *, belief_of=None, move_seconds=60.0):
-    """A fresh strategy by name (each run needs its own)."""
+def make(name, *, belief_of=None, move_seconds=60.0, not_before=None,
+         approved=()):
+    """A fresh strategy by name (each run needs its own).
+
+    ``not_before``: the move requests' deadline, if guests were told;
+    ``approved``: instances whose guests said "go now".
+    """
     if name == 'probabilistic':
-        return Probabilistic(belief_of, move_seconds)
+        return Probabilistic(belief_of, move_seconds, not_before, approved)
     classes = {c.name: c for c in (Naive, WaitRetry, FailRetry)}
     if name not in classes:
         raise ValueError('unknown strategy %r; choose one of %s'

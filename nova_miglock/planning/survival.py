@@ -214,3 +214,15 @@ class Blend:
 
     def mean(self):
         return sum(w * c.mean() for w, c in self.parts)
+
+    def mean_within(self, seconds):
+        """Expected ``min(duration, seconds)`` of a lock that starts now.
+
+        What a lock costs a drain when something ends it after
+        ``seconds`` anyway (a move request's ``not_before``, the deadline's
+        break): the area under S up to there.
+        """
+        if seconds <= 0:
+            return 0.0
+        return sum(w * (c.mean() - c.area_after(seconds))
+                   for w, c in self.parts)

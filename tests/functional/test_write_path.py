@@ -47,6 +47,9 @@ class RecordingNotifier:
     def static_changed(self, state):
         self.sent.append(('static', state.instance_uuid))
 
+    def request_changed(self, step, request, actor=None, outcome=None):
+        self.sent.append(('request', step, outcome, actor))
+
 
 @pytest.fixture
 def manager(conf, store):
@@ -141,3 +144,21 @@ def test_operator_reads_return_only_what_they_show(manager, store):
     assert [t.ticket_id for t in manager.list_tickets(limit=5)] == [
         ticket.ticket_id]
     assert first.ticket_id != ticket.ticket_id
+
+
+def test_each_move_request_step_is_notified_once(manager):
+    who = target()
+    manager.acquire(who, 'job', source=lock.SOURCE_GUEST, lease_seconds=60,
+                    reason='', actor='guest')
+    for _ in range(2):
+        manager.open_move_request(who, seconds=600, reason='maintenance',
+                                  actor='operator')
+        manager.approve_move(who, actor='guest')
+    manager.close_move_request(who.instance_uuid, outcome='moved',
+                               actor='operator')
+    manager.close_move_request(who.instance_uuid, outcome='moved',
+                               actor='operator')
+    steps = [s for s in manager._notifier.sent if s[0] == 'request']
+    assert steps == [('request', 'opened', None, 'operator'),
+                     ('request', 'approved', None, 'guest'),
+                     ('request', 'closed', 'moved', 'operator')]

@@ -17,6 +17,7 @@ sends for fixed inputs; this test writes them when
 documentation cannot drift from the code.
 """
 
+import dataclasses
 import datetime
 import json
 import os
@@ -27,6 +28,7 @@ import pytest
 from nova_miglock import lock
 from nova_miglock import notifications
 from nova_miglock import payloads
+from nova_miglock.store.sql import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -40,6 +42,7 @@ FINGERPRINTS = {
     'HoldPayload': '1.0-48683226dfc97dcc84ea4a2a9c1ff3a8',
     'LockPayload': '1.0-2a2123acc268a6965c90174e17a7ebf7',
     'MovePayload': '1.0-0f39a44f3979740102ebaae61bec7527',
+    'MoveRequestPayload': '1.0-3f6166b2f21888b9e3ae136887f32d37',
 }
 
 NOW = datetime.datetime(2026, 11, 26, 12, 0, 0)
@@ -134,13 +137,36 @@ def _sent():
                           'live-migration', ticket=_ticket('completed'),
                           actor='listener', reason='completed')
     notifier.static_changed(_state())
+    request = _request()
+    notifier.request_changed('opened', request, actor='user:admin')
+    request = dataclasses.replace(request, approved_at=NOW)
+    notifier.request_changed('approved', request, actor='user:guest')
+    notifier.request_changed('closed', request, actor='user:admin',
+                             outcome='moved')
     return capture.sent
+
+
+def _request():
+    return requests.MoveRequest(
+        UUID, 'p1', 'drain of compute-1: host maintenance', 'user:admin',
+        NOW, NOW + datetime.timedelta(seconds=1800))
+
+
+def test_a_move_request_step_has_a_payload_and_no_unknown_step():
+    notifier = notifications.Notifier.__new__(notifications.Notifier)
+    notifier._notifier = capture = _Capture()
+    notifier.request_changed('closed', _request(), outcome='skipped')
+    data = capture.sent[0][2]['miglock_object.data']
+    assert (data['outcome'], data['approved_at'], data['not_before']) == (
+        'skipped', None, '2026-11-26T12:30:00.000000Z')
+    with pytest.raises(ValueError):
+        notifier.request_changed('seen', _request())
 
 
 def test_every_event_has_a_current_sample():
     write = os.environ.get('MIGLOCK_WRITE_SAMPLES') == '1'
     sent = _sent()
-    assert len({event for event, _p, _payload in sent}) == len(sent) == 11
+    assert len({event for event, _p, _payload in sent}) == len(sent) == 14
     for event_type, priority, payload in sent:
         text = json.dumps({'event_type': event_type, 'priority': priority,
                            'payload': payload}, indent=4,
@@ -208,6 +234,11 @@ def test_consumers_refuse_what_is_not_a_payload():
 
 def test_the_host_agent_reads_the_lock_of_every_event_by_version():
     for event_type, _priority, payload in _sent():
+        if event_type.startswith('miglock.request.'):
+            # A move request carries no lock: its holds' own events do.
+            with pytest.raises(payloads.PayloadError):
+                payloads.lock_of(payload)
+            continue
         assert payloads.lock_of(payload)['generation'] == 7, event_type
     hold = _sent()[0][2]
     hold['miglock_object.data']['lock']['miglock_object.version'] = '2.0'

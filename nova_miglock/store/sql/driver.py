@@ -191,7 +191,10 @@ class SQLLockStore(base.LockStore):
                 self._holds_of(row, snap), decisions.AcquireRequest(
                     holder=holder, source=source,
                     lease_seconds=lease_seconds, renew_only=renew_only,
-                    not_after=requests.not_after(conn, instance_uuid, now)),
+                    not_after=requests.not_after(
+                        conn, instance_uuid, now,
+                        cap=self._conf.miglock.move_request_caps_leases,
+                        grace=self._conf.miglock.move_request_grace)),
                 limits, now,
                 migrating_retry_after=self._conf.miglock.
                 migrating_retry_after)

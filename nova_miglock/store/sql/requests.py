@@ -160,13 +160,15 @@ def list_requests(store, *, limit=100):
         return [_from(row) for row in rows]
 
 
-def not_after(conn, instance_uuid, now):
-    """The open request's ``not_before``: no lease is granted past it.
+def not_after(conn, instance_uuid, now, *, cap=True, grace=0):
+    """When a lease granted now must end: the open request's deadline.
 
     Called inside the acquire transaction, after the instance's row is
-    locked; None when no move is requested.
+    locked; None when no move is requested or ``cap`` is off. The deadline
+    is the request's ``not_before`` plus ``grace`` seconds
+    (``[miglock] move_request_caps_leases`` and ``move_request_grace``).
 
-    :raises MoveRequested: ``not_before`` has passed, or the guest approved.
+    :raises MoveRequested: the deadline has passed, or the guest approved.
     """
     found = _read(conn, instance_uuid)
     if found is None:
@@ -175,11 +177,14 @@ def not_after(conn, instance_uuid, now):
         raise lock.MoveRequested(
             'the move of instance %s was approved; no new lock until it '
             'has happened' % instance_uuid, retry_after=60)
-    if found.not_before <= now:
+    if not cap:
+        return None
+    ends = found.not_before + leases.seconds(grace)
+    if ends <= now:
         raise lock.MoveRequested(
             'a move of instance %s was requested for %s (%s); no new lock '
             'until it has happened' % (instance_uuid,
                                        lock.isoformat(found.not_before),
                                        found.reason or 'no reason given'),
             retry_after=60)
-    return found.not_before
+    return ends

@@ -64,7 +64,7 @@ class MetadataApiTest(base.NovaTestCase):
         self.assertEqual(90, hold['lease_seconds'])
         state = self.call('GET').json
         for key in ('state', 'holds', 'static_locks', 'migration',
-                    'migration_requested', 'policy'):
+                    'move_request', 'policy'):
             self.assertIn(key, state)
         self.assertEqual('locked', state['state'])
         self.assertEqual('checkpoint', self.call('GET', HOLD).json['reason'])
@@ -122,14 +122,19 @@ class MetadataApiTest(base.NovaTestCase):
         self.assertEqual('locked_instances', reply.error['limit'])
         self.assertEqual(before, self.unchanged())
 
-    def test_refused_move_shows_as_migration_requested(self):
+    def test_a_refused_move_is_no_move_request_for_the_guest(self):
+        # The bare "migration_requested" flag is gone: a guest learns of a
+        # wanted move from a move request, with its reason and deadline.
         self.call('PUT', HOLD, {'lease_seconds': 60})
         self.assertRaises(lock.InstanceLocked, self.store.open_ticket,
                           self.server['id'],
                           project_id=self.server['tenant_id'],
                           kind='live-migration', request_id='r',
                           static_locks=())
-        self.assertTrue(self.call('GET').json['migration_requested'])
+        state = self.call('GET').json
+        self.assertNotIn('migration_requested', state)
+        self.assertNotIn('migration_requested_at', state)
+        self.assertIsNone(state['move_request'])
 
     def test_static_tag_shows_in_the_state(self):
         self.api.put_server_tags(self.server['id'], ['miglock:static'])

@@ -129,3 +129,29 @@ def test_open_requests_are_listed_soonest_first_up_to_the_limit(store):
         sooner, later]
     assert [r.instance_uuid for r in store.list_move_requests(limit=1)] == [
         sooner]
+
+
+def test_the_sla_grace_lets_leases_run_past_not_before(store, conf, limits):
+    conf.set_override('move_request_grace', 60, 'miglock')
+    instance = str(uuid.uuid4())
+    req, _opened = request(store, instance)
+    hold = acquire(store, limits, instance)
+    assert hold.expires_at == req.not_before + datetime.timedelta(
+        seconds=60)
+
+
+def test_without_the_cap_a_request_is_a_notice_only(store, conf, limits):
+    conf.set_override('move_request_caps_leases', False, 'miglock')
+    instance = str(uuid.uuid4())
+    req, _opened = request(store, instance)
+    assert acquire(store, limits, instance).expires_at > req.not_before
+    with store.sql_engine.begin() as conn:
+        conn.execute(models.move_requests.update().values(
+            not_before=datetime.datetime(2000, 1, 1)))
+    # Past not_before a lock is still granted: the SLA keeps them...
+    assert acquire(store, limits, instance, holder='late').expires_at > \
+        store.now()
+    # ...but a guest that approved the move gets none.
+    store.approve_move_request(instance, actor='guest')
+    with pytest.raises(lock.MoveRequested):
+        acquire(store, limits, instance)

@@ -119,6 +119,43 @@ def test_probabilistic_moves_first_the_instance_about_to_lock():
     assert spans['probabilistic'] == ('night', 242)
 
 
+def _first(beliefs, **make):
+    guests = [guest('day', [], move_seconds=120),
+              guest('night', [], move_seconds=120)]
+    sim = world.TimelineWorld(guests)
+    strategy = strategies.make(
+        'probabilistic', move_seconds=60, belief_of=lambda u:
+        beliefs.instance(u, 'p', known_since=START - 14 * 86400), **make)
+    out = simulate.run(sim, strategy, [simulate.Target(g.uuid, 'h')
+                                       for g in guests],
+                       start=START, deadline=START + 7200,
+                       limits=simulate.Limits(parallel=1))
+    return min(out.records.values(), key=lambda r: r.admitted_at).uuid
+
+
+def test_a_guest_that_approved_cannot_lock_so_it_need_not_go_first():
+    beliefs = _nightly_beliefs()
+    assert _first(beliefs) == 'night'
+    assert _first(beliefs, approved=['night']) == 'day'
+
+
+def test_a_lock_after_not_before_costs_nothing_to_wait_for():
+    # Told at the start with not_before already reached, no guest can lock
+    # any more: the nightly instance is no risk, the input order stands.
+    beliefs = _nightly_beliefs()
+    assert _first(beliefs, not_before=START + 3600) == 'night'
+    assert _first(beliefs, not_before=START) == 'day'
+
+
+def test_a_lock_cut_by_a_request_costs_at_most_until_then():
+    belief = _nightly_beliefs().instance('night', 'p')
+    blend = belief.blend
+    assert blend.mean_within(0) == 0.0
+    assert blend.mean_within(600) <= 600
+    assert blend.mean_within(600) < blend.mean_within(3600) <= \
+        blend.mean() + 1e-6
+
+
 @st.composite
 def small_worlds(draw):
     n = draw(st.integers(1, 7))
