@@ -68,14 +68,19 @@ def test_the_state_a_guest_reads():
                       'admitted_at': '2026-11-26T11:59:55.000000Z',
                       'deadline': '2026-11-26T12:30:00.000000Z',
                       'closed_at': None, 'outcome': None},
-        'migration_requested': True,
-        'migration_requested_at': '2026-11-26T11:59:40.000000Z',
         'locked_since': '2026-11-26T11:59:30.000000Z',
         'static_exempt_until': None, 'generation': 4,
         'now': '2026-11-26T12:00:00.000000Z',
         'policy': limits,
         'move_request': dict(REQUEST_BODY, seconds_left=540.0)}
     assert guest_views.state(STATE, limits, None)['move_request'] is None
+
+
+def test_a_refused_move_is_not_shown_to_the_guest_as_a_bare_flag():
+    # STATE has a refused move recorded (migration_requested_at): the
+    # guest learns of wanted moves only by their move request.
+    body = guest_views.state(STATE, {}, None)
+    assert not {'migration_requested', 'migration_requested_at'} & set(body)
 
 
 def test_holds_grants_and_approvals():
