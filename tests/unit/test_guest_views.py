@@ -68,13 +68,13 @@ def test_the_state_a_guest_reads():
                       'admitted_at': '2026-11-26T11:59:55.000000Z',
                       'deadline': '2026-11-26T12:30:00.000000Z',
                       'closed_at': None, 'outcome': None},
-        'migration_requested': True,
-        'migration_requested_at': '2026-11-26T11:59:40.000000Z',
         'locked_since': '2026-11-26T11:59:30.000000Z',
         'static_exempt_until': None, 'generation': 4,
         'now': '2026-11-26T12:00:00.000000Z',
         'policy': limits,
         'move_request': dict(REQUEST_BODY, seconds_left=540.0)}
+    # A refused move (migration_requested_at) is not told to the guest:
+    # its move request is.
     assert guest_views.state(STATE, limits, None)['move_request'] is None
 
 
