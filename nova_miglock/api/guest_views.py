@@ -13,8 +13,9 @@
 
 Guests run the ``miglock`` agent (or their own client) of whatever
 release installed them, so this format is a contract of its own: it is
-not versioned with the tenant and operator API (:mod:`.views`), and it
-changes only by adding fields. The compute host is never shown. Builders
+not versioned with the tenant and operator API (:mod:`.views`), a change
+here reaches every running agent, and ``tests/unit/test_guest_views.py``
+pins it field by field. The compute host is never shown. Builders
 take domain values (holds, states, grants, move requests) and return
 plain data; :mod:`nova_miglock.api.metadata` sends what they return.
 """
