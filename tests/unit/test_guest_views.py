@@ -73,8 +73,6 @@ def test_the_state_a_guest_reads():
         'now': '2026-11-26T12:00:00.000000Z',
         'policy': limits,
         'move_request': dict(REQUEST_BODY, seconds_left=540.0)}
-    # A refused move (migration_requested_at) is not told to the guest:
-    # its move request is.
     assert guest_views.state(STATE, limits, None)['move_request'] is None
 
 
