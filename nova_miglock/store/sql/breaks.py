@@ -60,7 +60,7 @@ def break_and_admit(store, instance_uuid, *, project_id, kind, reason,
             refusal = None
             # Before anything is broken: a spent group budget refuses
             # the move and leaves the holds as they are.
-            store.admit_in_groups(conn, row, now, groups)
+            now = store.admit_in_groups(conn, row, now, groups)
             ended = store._delete_holds(
                 conn, row, now, list(snap.holds.values()),
                 event=lock.EVENT_BREAK, reason=reason, actor=actor or '')

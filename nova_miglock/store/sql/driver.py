@@ -360,7 +360,7 @@ class SQLLockStore(base.LockStore):
                                               migration_requested_at=now)
             else:
                 refusal = None
-                self.admit_in_groups(conn, row, now, groups)
+                now = self.admit_in_groups(conn, row, now, groups)
                 ticket, state = self._admit(conn, row, now, kind, request_id,
                                             static_text, actor)
         if refusal is not None:
@@ -386,7 +386,8 @@ class SQLLockStore(base.LockStore):
                     locked_until=leases.locked_until_after(
                         now=now, old_until=row.locked_until,
                         active_expiries=[]))
-            self.admit_in_groups(conn, row, now, groups, enforce=False)
+            now = self.admit_in_groups(conn, row, now, groups,
+                                       enforce=False)
             ticket, state = self._admit(conn, row, now, 'evacuation',
                                         request_id, static_text, actor)
         return ticket, state, ended
@@ -434,8 +435,11 @@ class SQLLockStore(base.LockStore):
         return row, snap
 
     def admit_in_groups(self, conn, row, now, groups, enforce=True):
-        """The group budgets' part of an admission, in its transaction."""
-        group_budgets.admit(
+        """The group budgets' part of an admission, in its transaction.
+
+        :returns: the time to admit at (see ``groups.admit``).
+        """
+        return group_budgets.admit(
             conn, instance_uuid=row.instance_uuid, now=now, groups=groups,
             enforce=enforce,
             poll_cap=self._conf.miglock.migrating_retry_after)
@@ -468,6 +472,7 @@ class SQLLockStore(base.LockStore):
             if row is None or not row.ticket_id or (
                     ticket_id is not None and ticket_id != row.ticket_id):
                 return None, None
+            group_budgets.lock_for_close(conn, instance_uuid)
             snap = queries.snapshot(conn, instance_uuid, row.project_id)
             tickets = models.tickets
             conn.execute(sa.update(tickets).where(

@@ -105,6 +105,9 @@ def admit(conn, *, instance_uuid, now, groups, enforce=True, poll_cap=None):
     host is down, the member is down already) records and counts the move
     but refuses nothing.
 
+    :returns: the time the move is admitted at: read after the group rows
+        are locked, when there are any, so that it is later than the end
+        of every move it counted as ended (``close`` locks them too).
     :raises GroupBudgetSpent: naming the first group whose budget is spent.
     """
     if groups is None:
@@ -112,9 +115,14 @@ def admit(conn, *, instance_uuid, now, groups, enforce=True, poll_cap=None):
     else:
         refs = sorted(set(groups))
         _record(conn, instance_uuid, refs, now)
-    for ref in sorted(refs, key=lambda r: (r.project_id, r.key)):
-        row = _lock_budget(conn, ref)
-        if row is None or not enforce:
+    rows = [(ref, _lock_budget(conn, ref))
+            for ref in sorted(refs, key=lambda r: (r.project_id, r.key))]
+    rows = [(ref, row) for ref, row in rows if row is not None]
+    if not rows:
+        return now
+    now = conn.execute(sa.select(engine.db_now())).scalar_one()
+    for ref, row in rows:
+        if not enforce:
             continue
         size = ref.size if ref.size is not None else row.members
         verdict = rules.decide(
@@ -125,6 +133,22 @@ def admit(conn, *, instance_uuid, now, groups, enforce=True, poll_cap=None):
             raise lock.GroupBudgetSpent(
                 verdict.describe(instance_uuid),
                 retry_after=verdict.retry_after, verdict=verdict)
+    return now
+
+
+def lock_for_close(conn, instance_uuid):
+    """Lock the budget rows of the instance's groups before its move ends.
+
+    Ends and admissions of a group's members are then ordered by the
+    group's row, so every admission that counted a move as ended is
+    stamped later than its end: the store's own times never show a group
+    over its budget.
+    """
+    for ref in sorted(_recorded(conn, instance_uuid),
+                      key=lambda r: (r.project_id, r.key)):
+        conn.execute(sa.select(_BUDGETS.c.project_id).where(
+            _BUDGETS.c.project_id == ref.project_id,
+            _BUDGETS.c.group_key == ref.key).with_for_update()).first()
 
 
 def _view(conn, row):
