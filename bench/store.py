@@ -12,7 +12,7 @@
 """Benchmark: the lock store's cost per operation on each engine.
 
 1. Statements per operation (acquire, renew, release, reap of one expired
-   hold), counted on the wire (BEGIN/COMMIT excluded).
+   hold), counted on the wire (BEGIN/COMMIT/ROLLBACK excluded).
 2. Acquire+release pairs and renewals of one's own hold per second, for 1
    and 16 concurrent client processes, beside the baseline measured in the
    same run: the engine's raw rate of a single-row conditional UPDATE +
@@ -98,7 +98,8 @@ def statements_per_operation(url):
     sent = []
 
     def count(conn, cursor, statement, *args):
-        if statement.split()[0].upper() not in ('BEGIN', 'COMMIT'):
+        if statement.split()[0].upper() not in ('BEGIN', 'COMMIT',
+                                                'ROLLBACK'):
             sent.append(statement)
 
     sa.event.listen(store.sql_engine, 'before_cursor_execute', count)
@@ -313,8 +314,8 @@ def main():
             continue
         counts, rows, scale = bench_engine(engine, args.seconds, clients,
                                            sizes, args.repeat)
-        print('\n%s: statements per operation (BEGIN/COMMIT excluded)'
-              % engine)
+        print('\n%s: statements per operation (BEGIN/COMMIT/ROLLBACK '
+              'excluded)' % engine)
         for name, count in counts.items():
             print('  %-26s %d' % (name, count))
         header = ('%-10s %7s %-6s %-9s %16s %16s %7s' % (
