@@ -246,8 +246,8 @@ def create_engine(conf, url=None):
     :returns: ``(engine, url)``.
     """
     options = database.connection_options(conf)
-    url = url or options.pop('connection')
-    options.pop('connection', None)
+    configured = options.pop('connection')
+    url = url or configured
     try:
         parsed = sa.engine.make_url(url)
     except Exception as exc:
