@@ -136,6 +136,54 @@ def decide_acquire(state, request, limits, now, *,
         expired=mine if mine is not None and not mine_active else None)
 
 
+def may_renew_in_place(request, limits, *, quota_limited):
+    """Whether a renewal may first be tried in place (one UPDATE).
+
+    Only a renewal (``renew_only``) of an allowed lease, in a cloud whose
+    default quotas limit nothing: those are known before reading the
+    store. The rest of the condition, ``renews_in_place``, is checked by
+    the database in the UPDATE itself; when it does not hold, nothing is
+    written and ``decide_acquire`` decides on the instance as read.
+    """
+    return (request.renew_only and not quota_limited and
+            request.lease_seconds <= limits.max_lease)
+
+
+def renews_in_place(state, request, limits, now, *, last_grant_is_mine):
+    """Whether ``decide_acquire`` would just extend the holder's hold.
+
+    True when ``request.holder``'s hold is active and of the same source,
+    no move is admitted or requested, its grant is the instance's last
+    change (``last_grant_is_mine``: the generations are equal, so the
+    instance's locked period ends at the latest of the holds as they were
+    then), the new expiry is not before that end, and ``max_hold`` does not
+    cut it. Then the grant is ``renew_in_place``'s. The SQL store checks
+    exactly this in one UPDATE (``store/sql/renewals.py``), together with
+    "the project has no quota row with a limit", which stands for
+    ``HoldGrant.needs_quota_check`` having nothing to check.
+    """
+    mine = state.holds.get(request.holder)
+    expires = now + leases.seconds(request.lease_seconds)
+    return (mine is not None and mine.source == request.source and
+            mine.expires_at > now and not state.migrating and
+            request.not_after is None and last_grant_is_mine and
+            state.locked_until is not None and
+            state.locked_until <= expires and
+            state.locked_since is not None and
+            state.locked_since + leases.seconds(limits.max_hold) > expires)
+
+
+def renew_in_place(state, request, now):
+    """What an in-place renewal writes: ``(expires_at, charge_seconds)``.
+
+    The hold and the locked period both end ``lease_seconds`` from now;
+    the period is charged the time it grew, on today's account.
+    """
+    expires = now + leases.seconds(request.lease_seconds)
+    base = state.charge_seconds if state.charge_day == now.date() else 0.0
+    return expires, base + (expires - state.locked_until).total_seconds()
+
+
 @dataclasses.dataclass(frozen=True)
 class Ending:
     """What ending some holds at ``now`` leaves."""

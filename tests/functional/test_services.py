@@ -38,7 +38,7 @@ transport_url = {rabbit}
 log_file = {log}
 graceful_shutdown_timeout = 10
 
-[miglock_store]
+[miglock_database]
 connection = {url}
 
 [miglock_listener]
@@ -160,8 +160,9 @@ def test_a_configuration_mistake_is_one_line_and_status_2(tmp_path):
 
 def test_an_unreachable_store_is_one_line_and_status_1(tmp_path):
     conf = tmp_path / 'nova-miglock.conf'
-    conf.write_text('[miglock_store]\nconnection = mysql+pymysql://nobody@'
-                    '127.0.0.1:1/none\nconnect_timeout = 2\n')
+    conf.write_text('[miglock_database]\nconnection = mysql+pymysql://'
+                    'nobody@127.0.0.1:1/none\n[miglock_store]\n'
+                    'connect_timeout = 2\n')
     result = subprocess.run(
         [os.path.join(BIN, 'nova-miglock-listener'), '--config-file',
          str(conf)], capture_output=True, text=True, timeout=60)

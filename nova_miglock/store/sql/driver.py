@@ -42,6 +42,7 @@ from nova_miglock.store.sql import history_models
 from nova_miglock.store.sql import models
 from nova_miglock.store.sql import queries
 from nova_miglock.store.sql import quota
+from nova_miglock.store.sql import renewals
 from nova_miglock.store.sql import requests
 from nova_miglock.store.sql import writes
 
@@ -182,16 +183,27 @@ class SQLLockStore(base.LockStore):
     def try_acquire(self, instance_uuid, holder, *, project_id, source,
                     lease_seconds, reason, limits, actor=None,
                     renew_only=False, host=None):
+        request = decisions.AcquireRequest(
+            holder=holder, source=source, lease_seconds=lease_seconds,
+            renew_only=renew_only)
+        in_place = holds_rules.may_renew_in_place(
+            request, limits, quota_limited=quota.has_limit(
+                quota.effective_limits(None, self._conf.miglock_quota)))
         with self._write() as conn:
+            if in_place and renewals.renew_in_place(
+                    conn, instance_uuid, holder, source=source,
+                    lease_seconds=lease_seconds, max_hold=limits.max_hold,
+                    reason=reason, actor=actor, host=host):
+                state = queries.read_state(conn, instance_uuid)
+                return next(h for h in state.holds
+                            if h.holder == holder), state
             row = self._lock_or_create(conn, instance_uuid, project_id, host)
             snap = queries.snapshot(conn, instance_uuid,
                                     row.project_id or project_id)
             now = snap.now
             grant = decisions.decide_acquire(
-                self._holds_of(row, snap), decisions.AcquireRequest(
-                    holder=holder, source=source,
-                    lease_seconds=lease_seconds, renew_only=renew_only,
-                    not_after=requests.not_after(
+                self._holds_of(row, snap), dataclasses.replace(
+                    request, not_after=requests.not_after(
                         conn, instance_uuid, now,
                         cap=self._conf.miglock.move_request_caps_leases,
                         grace=self._conf.miglock.move_request_grace)),

@@ -103,6 +103,86 @@ def _now_postgresql(element, compiler, **kw):
     return "(clock_timestamp() AT TIME ZONE 'UTC')"
 
 
+class db_now_plus(expression.FunctionElement):
+    """``db_now()`` plus a number of seconds (an expression or a bind)."""
+
+    type = sa.DateTime()
+    inherit_cache = True
+    name = 'db_now_plus'
+
+
+class db_today(expression.FunctionElement):
+    """The date of ``db_now()``, as a ``Date`` column stores it."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = 'db_today'
+
+
+class seconds_between(expression.FunctionElement):
+    """Seconds from the first datetime to the second, as a float."""
+
+    type = sa.Float()
+    inherit_cache = True
+    name = 'seconds_between'
+
+
+def _args(element, compiler, **kw):
+    return [compiler.process(arg, **kw) for arg in element.clauses]
+
+
+@compiler.compiles(db_now_plus, 'sqlite')
+def _now_plus_sqlite(element, compiler, **kw):
+    (seconds,) = _args(element, compiler, **kw)
+    return ("(strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now', "
+            "printf('%%+.6f seconds', %s + %r)) || '000')"
+            % (seconds, _offset(compiler)))
+
+
+@compiler.compiles(db_now_plus, 'mysql')
+@compiler.compiles(db_now_plus, 'mariadb')
+def _now_plus_mysql(element, compiler, **kw):
+    (seconds,) = _args(element, compiler, **kw)
+    return ('(SYSDATE(6) + INTERVAL ROUND((%s + %r) * 1000000) MICROSECOND)'
+            % (seconds, _offset(compiler)))
+
+
+@compiler.compiles(db_now_plus, 'postgresql')
+def _now_plus_postgresql(element, compiler, **kw):
+    (seconds,) = _args(element, compiler, **kw)
+    return ("(clock_timestamp() AT TIME ZONE 'UTC' + "
+            "(%s + %r) * INTERVAL '1 second')" % (seconds, _offset(compiler)))
+
+
+@compiler.compiles(db_today, 'sqlite')
+def _today_sqlite(element, compiler, **kw):
+    return "date('now', '%+.6f seconds')" % _offset(compiler)
+
+
+@compiler.compiles(db_today)
+def _today_default(element, compiler, **kw):
+    return 'CAST(%s AS DATE)' % compiler.process(db_now(), **kw)
+
+
+@compiler.compiles(seconds_between, 'sqlite')
+def _between_sqlite(element, compiler, **kw):
+    start, end = _args(element, compiler, **kw)
+    return '((julianday(%s) - julianday(%s)) * 86400.0)' % (end, start)
+
+
+@compiler.compiles(seconds_between, 'mysql')
+@compiler.compiles(seconds_between, 'mariadb')
+def _between_mysql(element, compiler, **kw):
+    start, end = _args(element, compiler, **kw)
+    return '(TIMESTAMPDIFF(MICROSECOND, %s, %s) / 1000000.0)' % (start, end)
+
+
+@compiler.compiles(seconds_between, 'postgresql')
+def _between_postgresql(element, compiler, **kw):
+    start, end = _args(element, compiler, **kw)
+    return 'EXTRACT(EPOCH FROM (%s - %s))' % (end, start)
+
+
 def set_clock_offset(engine, seconds):
     """Make ``engine``'s store clock run ``seconds`` ahead (tests only).
 
@@ -166,8 +246,8 @@ def create_engine(conf, url=None):
     :returns: ``(engine, url)``.
     """
     options = database.connection_options(conf)
-    url = url or options.pop('connection')
-    options.pop('connection', None)
+    configured = options.pop('connection')
+    url = url or configured
     try:
         parsed = sa.engine.make_url(url)
     except Exception as exc:

@@ -87,6 +87,11 @@ def open_request(store, instance_uuid, *, project_id, reason, seconds,
                               actor, now, not_before)
         conn.execute(sa.insert(_TABLE).values(**dataclasses.asdict(
             request)))
+        # A change of the instance: an in-place renewal waiting for its
+        # row must see it (store/sql/renewals.py) and decide again.
+        writes.update_instance(conn, instance_uuid,
+                               generation=row.generation + 1,
+                               updated_at=now)
         writes.record(conn, at=now, event=lock.EVENT_MOVE_REQUESTED,
                       instance_uuid=instance_uuid, project_id=row.project_id,
                       reason=reason, actor=actor, expires_at=not_before)

@@ -178,7 +178,8 @@ class NovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
         statements = []
 
         def count(conn, cursor, statement, *args):
-            if statement.split()[0].upper() not in ('BEGIN', 'COMMIT'):
+            if statement.split()[0].upper() not in ('BEGIN', 'COMMIT',
+                                                    'ROLLBACK'):
                 statements.append(statement)
 
         sa.event.listen(self.store.sql_engine, 'before_cursor_execute',

@@ -117,3 +117,19 @@ def test_the_clock_seam_moves_the_stores_clock(store):
     moved = store.now()
     assert 3590 < (moved - before).total_seconds() < 3700
     assert engine.mask_url(store.url).count('***') <= 1
+
+
+def test_a_sqlite_store_keeps_its_connections_between_transactions(
+        database, store):
+    """oslo.db alone would reopen the file, and checkpoint it, each time."""
+    if database.engine_name != 'sqlite':
+        pytest.skip('SQLite only: oslo.db pools server connections')
+    opened = []
+    sa.event.listen(store.sql_engine, 'connect',
+                    lambda dbapi_conn, record: opened.append(dbapi_conn))
+    store.now()
+    for _ in range(5):
+        store.now()
+        with store._write() as conn:
+            conn.exec_driver_sql('SELECT 1')
+    assert len(opened) <= 1
