@@ -20,7 +20,8 @@ consumers keep theirs) and
 * ends the holds of deleted instances;
 
 and periodically reaps expired holds and reconciles overdue tickets with
-Nova's migration records.
+Nova's migration records. With ``[miglock_metrics]/enabled`` it also serves
+the Prometheus metrics (``nova_miglock.metrics``).
 """
 
 import threading
@@ -157,9 +158,12 @@ class Periodic(threading.Thread):
 class Listener:
     """The listener service: notification consumer plus periodic tasks."""
 
-    def __init__(self, conf, manager, reconciler, transport=None):
+    def __init__(self, conf, manager, reconciler, transport=None,
+                 metrics=None):
         self._conf = conf
         self._manager = manager
+        # The Prometheus endpoint (metrics.server.MetricsServer), if enabled.
+        self._metrics = metrics
         transport = transport or notifications.notification_transport(conf)
         targets = [messaging.Target(topic=topic)
                    for topic in conf.miglock_listener.nova_topics]
@@ -176,6 +180,8 @@ class Listener:
         ], name='listener-periodic')
 
     def start(self):
+        if self._metrics is not None:
+            self._metrics.start()
         self._listener.start()
         self._periodic.start()
         LOG.info('Listening on %(topics)s in pool %(pool)s',
@@ -191,3 +197,5 @@ class Listener:
         self._listener.stop()
         self._listener.wait()
         self._periodic.stop()
+        if self._metrics is not None:
+            self._metrics.stop()

@@ -128,7 +128,11 @@ def _build_listener(conf):
     manager = lock_manager.LockManager(conf)
     reconciler = reconcile.TicketReconciler(
         manager, lambda: nova_client.from_conf(conf))
-    return listener.Listener(conf, manager, reconciler)
+    metrics = None
+    if conf.miglock_metrics.enabled:
+        from nova_miglock.metrics import server as metrics_server
+        metrics = metrics_server.MetricsServer(conf, manager.store)
+    return listener.Listener(conf, manager, reconciler, metrics=metrics)
 
 
 def _build_compute(conf):
@@ -137,13 +141,21 @@ def _build_compute(conf):
     return compute_service.HostAgentService(conf, lock_store.get_store())
 
 
+def _check_metrics(conf):
+    # A port taken or not ours is one line at start, not a worker that
+    # cotyledon restarts in a loop.
+    from nova_miglock.metrics import server as metrics_server
+
+    metrics_server.check(conf)
+
+
 def _check_libvirt(conf):
     import libvirt  # noqa: F401
 
 
 def run_listener(argv):
     return serve('nova-miglock-listener', argv, _build_listener,
-                 checks=[_check_store])
+                 checks=[_check_store, _check_metrics])
 
 
 def run_compute(argv):
