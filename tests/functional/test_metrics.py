@@ -17,6 +17,8 @@ or hangs gives ``miglock_store_up 0`` within the scrape timeout.
 """
 
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -234,3 +236,46 @@ def test_a_metrics_port_in_use_is_one_line_and_status_1(tmp_path):
     assert result.stderr.startswith('cannot start: cannot serve metrics'), \
         result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+@pytest.mark.rabbitmq
+def test_the_listener_console_script_serves_metrics(tmp_path):
+    """As systemd runs it: the port the kernel chose is in the log."""
+    url = 'sqlite:///%s' % (tmp_path / 'store.sqlite')
+    store = driver.SQLLockStore(fixtures.make_conf(), connection=url)
+    migration.sync(store)
+    limits = lock.HoldLimits(max_lease=3600, max_hold=7200,
+                             min_unlocked_gap=0, max_holders=8)
+    store.acquire(str(uuid.uuid4()), 'db', project_id='p',
+                  source=lock.SOURCE_GUEST, lease_seconds=600, reason='',
+                  limits=limits)
+    store.dispose()
+    log = tmp_path / 'listener.log'
+    conf = tmp_path / 'nova-miglock.conf'
+    run = uuid.uuid4().hex[:8]
+    conf.write_text(
+        '[DEFAULT]\ntransport_url = %s\nlog_file = %s\n'
+        '[miglock_store]\nconnection = %s\n'
+        '[miglock_listener]\nnova_topics = nova_test_%s\npool = l-%s\n'
+        '[miglock_metrics]\nenabled = true\nport = 0\n'
+        % (os.environ.get('MIGLOCK_TEST_RABBIT_URL',
+                          'rabbit://guest:guest@127.0.0.1:5672/'),
+           log, url, run, run))
+    process = subprocess.Popen(
+        [os.path.join(BIN, 'nova-miglock-listener'), '--config-file',
+         str(conf)], start_new_session=True, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    try:
+        found, deadline = None, time.monotonic() + 30
+        while found is None and time.monotonic() < deadline:
+            text = log.read_text() if log.exists() else ''
+            found = re.search(r'Serving metrics on http://[^:]+:(\d+)/', text)
+            time.sleep(0.1)
+        assert found, log.read_text() if log.exists() else 'no log'
+        server = type('Server', (), {'port': int(found.group(1))})
+        samples = scrape(server)
+        assert value(samples, 'miglock_store_up') == 1
+        assert value(samples, 'miglock_holds', source='guest') == 1
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(30)
