@@ -92,7 +92,12 @@ def _count_locked(run, now):
 
 
 def _static_by_kind(run, now):
-    """Instances per static lock kind; each distinct list parsed once."""
+    """Instances per static lock kind; each distinct list parsed once.
+
+    NOTE: MySQL groups TEXT by its first ``max_sort_length`` bytes (1024 by
+    default), some fifteen static locks; instances rarely carry more than
+    two.
+    """
     inst = models.instances
     counts = {}
     for text, count in run.rows('static', sa.select(
@@ -121,12 +126,12 @@ def _holds(run, now, age_bounds, lease_bounds):
                _cumulative(holds.c.acquired_at, ages, older=True) +
                _cumulative(holds.c.expires_at, leases, older=False))
     by_source, instances, age, left = {}, {}, {}, {}
+    now_s = _seconds(now)
     for row in run.rows('holds', sa.select(*columns).where(
             holds.c.expires_at > now).group_by(holds.c.source)):
         source, count, distinct, acquired, expires = row[:5]
         buckets = [int(v or 0) for v in row[5:]]
         by_source[source], instances[source] = count, distinct
-        now_s = _seconds(now)
         age[source] = base.Histogram(
             counts=tuple(buckets[:len(age_bounds)]) + (count,),
             total=max(0.0, count * now_s - float(acquired)))
