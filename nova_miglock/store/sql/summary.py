@@ -160,11 +160,14 @@ def _refusals(run, since):
 
 def _charged_today(run, now):
     inst = models.instances
-    return {project: round(float(total), 3) for project, total in run.rows(
-        'charges', sa.select(inst.c.project_id,
-                             sa.func.sum(inst.c.charge_seconds)).where(
-            inst.c.charge_day == now.date(),
-            inst.c.charge_seconds > 0).group_by(inst.c.project_id))}
+    # NOTE: grouped by an expression, not the column: SQLite would walk
+    # the (project_id, charge_day) index to avoid a sort and look every
+    # row up from it, three times slower than one scan at 10^5 instances.
+    project = inst.c.project_id.concat('')
+    return {key: round(float(total), 3) for key, total in run.rows(
+        'charges', sa.select(project, sa.func.sum(inst.c.charge_seconds))
+        .where(inst.c.charge_day == now.date(), inst.c.charge_seconds > 0)
+        .group_by(project))}
 
 
 def read(conn, *, refusal_window, age_bounds, lease_bounds):
