@@ -87,7 +87,7 @@ Related options:
 * ``[miglock_store]/connect_timeout``, ``[miglock_store]/statement_timeout``
 """),
     cfg.IntOpt('refusal_window',
-               default=3600,
+               default=900,
                min=60,
                max=7 * 24 * 3600,
                mutable=True,
@@ -96,7 +96,8 @@ Seconds of the ledger counted by ``miglock_move_refusals``: moves refused in
 the last this many seconds, by move kind and the lock that refused.
 
 Each scrape reads this window of the ledger through its time index, so its
-cost grows with the events written in the window, not with the ledger.
+cost grows with every event written in the window (renewals included), not
+with the ledger: keep it short where many guests renew often.
 
 Possible values:
 

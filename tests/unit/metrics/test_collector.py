@@ -89,7 +89,7 @@ def test_refusals_are_labelled_by_kind_and_the_lock_that_refused():
         {'kind': 'live-migration', 'reason': 'guest'}.items()))] == 4
     assert samples[('miglock_refused_moves', frozenset(
         {'kind': 'resize', 'reason': 'unknown'}.items()))] == 1
-    assert samples[('miglock_refusal_window_seconds', frozenset())] == 3600
+    assert samples[('miglock_refusal_window_seconds', frozenset())] == 900
 
 
 def test_a_project_series_added_to_the_table_is_exposed(monkeypatch):
