@@ -124,8 +124,11 @@ def _refusals(summary):
 def project_series(summary):
     """Per-project series: ``[(name, help, {project_id: value})]``.
 
-    A new per-project figure (the tax rate, for one) is one more entry
-    here; projects appear once they have been charged today.
+    A new per-project figure is one more entry here, e.g. the tax rate as
+    ``('miglock_project_tax_rate', help, {project: rate(...) for project
+    in summary.charged_today})``; what such a function needs from the
+    store joins ``LockSummary`` (read in ``store/sql/summary.py``).
+    Projects appear once they have been charged today.
     """
     return [
         ('miglock_project_charged_seconds',
