@@ -21,7 +21,8 @@ consumers keep theirs) and
 
 and periodically reaps expired holds, reconciles overdue tickets with
 Nova's migration records and refreshes what the placement weigher reads
-(:mod:`nova_miglock.placement_refresh`).
+(:mod:`nova_miglock.placement_refresh`). With ``[miglock_metrics]/enabled``
+it also serves the Prometheus metrics (``nova_miglock.metrics``).
 """
 
 from oslo_log import log as logging
@@ -137,9 +138,11 @@ class Listener:
     """The listener service: notification consumer plus periodic tasks."""
 
     def __init__(self, conf, manager, reconciler, transport=None,
-                 placement=None):
+                 placement=None, metrics=None):
         self._conf = conf
         self._manager = manager
+        # The Prometheus endpoint (metrics.server.MetricsServer), if enabled.
+        self._metrics = metrics
         transport = transport or notifications.notification_transport(conf)
         targets = [messaging.Target(topic=topic)
                    for topic in conf.miglock_listener.nova_topics]
@@ -160,6 +163,8 @@ class Listener:
                           placement.run_once)]), name='listener-periodic')
 
     def start(self):
+        if self._metrics is not None:
+            self._metrics.start()
         self._listener.start()
         self._periodic.start()
         LOG.info('Listening on %(topics)s in pool %(pool)s',
@@ -175,3 +180,5 @@ class Listener:
         self._listener.stop()
         self._listener.wait()
         self._periodic.stop()
+        if self._metrics is not None:
+            self._metrics.stop()

@@ -299,6 +299,12 @@ class Ticket:
         }
 
 
+# Precedence of the locks named in a refusal record (LockState
+# .locking_source): the ones only an operator can lift come first.
+_STATIC_ORDER = {'flavor': 0, 'image': 1, 'property': 2, 'tag': 3}
+_SOURCE_ORDER = {SOURCE_OPERATOR: 0, SOURCE_TENANT: 1, SOURCE_GUEST: 2}
+
+
 @dataclasses.dataclass(frozen=True)
 class LockState:
     """Everything the store knows about one instance, judged at ``now``.
@@ -376,6 +382,21 @@ class LockState:
     def lock_reasons(self):
         """What locks the instance, one phrase per lock."""
         return lock_rules.reasons(self.static_locking, self.holds)
+
+    def locking_source(self):
+        """The one source recorded with a refusal, None when unlocked.
+
+        The most authoritative lock wins, so a monitoring series counts
+        each refusal once: a static lock's kind (flavor, image, property,
+        tag) before a hold's source (operator, tenant, guest).
+        """
+        kinds = [s.kind for s in self.static_locking]
+        if kinds:
+            return min(kinds, key=lambda k: (_STATIC_ORDER.get(k, 9), k))
+        sources = [h.source for h in self.holds]
+        if sources:
+            return min(sources, key=lambda s: (_SOURCE_ORDER.get(s, 9), s))
+        return None
 
     def describe(self):
         """One sentence naming what locks the instance, for refusals."""

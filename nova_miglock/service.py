@@ -131,7 +131,12 @@ def _build_listener(conf):
         manager, lambda: nova_client.from_conf(conf))
     refresh = placement_refresh.PlacementRefresh(
         conf, manager.store, lambda: nova_client.from_conf(conf))
-    return listener.Listener(conf, manager, reconciler, placement=refresh)
+    metrics = None
+    if conf.miglock_metrics.enabled:
+        from nova_miglock.metrics import server as metrics_server
+        metrics = metrics_server.MetricsServer(conf, manager.store)
+    return listener.Listener(conf, manager, reconciler, placement=refresh,
+                             metrics=metrics)
 
 
 def _build_compute(conf):
@@ -140,13 +145,21 @@ def _build_compute(conf):
     return compute_service.HostAgentService(conf, lock_store.get_store())
 
 
+def _check_metrics(conf):
+    # A port taken or not ours is one line at start, not a worker that
+    # cotyledon restarts in a loop.
+    from nova_miglock.metrics import server as metrics_server
+
+    metrics_server.check(conf)
+
+
 def _check_libvirt(conf):
     import libvirt  # noqa: F401
 
 
 def run_listener(argv):
     return serve('nova-miglock-listener', argv, _build_listener,
-                 checks=[_check_store])
+                 checks=[_check_store, _check_metrics])
 
 
 def run_compute(argv):

@@ -23,6 +23,7 @@ from nova_miglock.conf import gate
 from nova_miglock.conf import hook
 from nova_miglock.conf import listener
 from nova_miglock.conf import metadata
+from nova_miglock.conf import metrics
 from nova_miglock.conf import miglock
 from nova_miglock.conf import notifications
 from nova_miglock.conf import nova_client
@@ -33,7 +34,7 @@ from nova_miglock.conf import weigher
 CONF = cfg.CONF
 
 _MODULES = (miglock, store, database, quota, metadata, gate, notifications,
-            listener, nova_client, compute, hook, weigher)
+            listener, metrics, nova_client, compute, hook, weigher)
 
 
 def register_opts(conf):

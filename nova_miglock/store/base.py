@@ -18,6 +18,8 @@ always the store's own clock, never the caller's.
 """
 
 import abc
+import dataclasses
+import datetime
 import time
 
 from nova_miglock import lock
@@ -25,6 +27,43 @@ from nova_miglock import lock
 # Polling interval bounds while a hold request waits for a move to end.
 _WAIT_FIRST_POLL = 0.2
 _WAIT_MAX_POLL = 2.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Histogram:
+    """Items at or under each bound (cumulative, ``+Inf`` last); their sum."""
+
+    counts: tuple
+    total: float
+
+
+@dataclasses.dataclass(frozen=True)
+class LockSummary:
+    """Aggregates over every instance at ``now``, for monitoring.
+
+    Plain values, so the metrics code needs no database and its tests no
+    store. Sources are hold sources (guest, tenant, operator) and static
+    lock kinds (tag, property, image, flavor).
+    """
+
+    now: datetime.datetime
+    locked_instances: int
+    # Instances locked by at least one lock of each source.
+    locked_by_source: dict
+    # Active holds per hold source.
+    holds_by_source: dict
+    # Open move tickets per move kind.
+    open_moves: dict
+    # Moves refused in the window: {(move kind, refusing source): count}.
+    refusals: dict
+    # Lock-seconds charged to each project on ``now``'s UTC day (what the
+    # quota ``lock_seconds_per_day`` counts).
+    charged_today: dict
+    # Per hold source: age of the active holds; lease time they have left.
+    hold_age: dict
+    lease_left: dict
+    # Seconds each of the summary's queries took.
+    timings: dict
 
 
 class LockStore(metaclass=abc.ABCMeta):
@@ -299,6 +338,21 @@ class LockStore(metaclass=abc.ABCMeta):
         return [row for row in self.ledger(project_id=project_id,
                                            since=since, until=until)
                 if row['holder'] is not None]
+
+    @abc.abstractmethod
+    def lock_summary(self, *, refusal_window, age_bounds, lease_bounds):
+        """Aggregates over the whole store, read in one transaction.
+
+        Meant to be cheap enough to run at every monitoring scrape: the
+        driver aggregates in the store and returns a few rows per source,
+        move kind and project, whatever the number of instances.
+
+        :param refusal_window: seconds of ledger counted in ``refusals``.
+        :param age_bounds: upper bounds, in seconds, of the hold age
+            histogram buckets (ascending; ``+Inf`` is added).
+        :param lease_bounds: likewise for the lease time left.
+        :returns: a ``LockSummary``.
+        """
 
     @abc.abstractmethod
     def purge(self, before):

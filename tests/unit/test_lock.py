@@ -93,3 +93,30 @@ def test_state_dict_has_the_guest_contract_fields():
                 'migration_requested'):
         assert key in data
     assert data['holds'][0]['expires_in'] == 60.0
+
+
+def test_a_refusal_names_a_static_lock_before_any_hold():
+    state = lock.LockState(
+        instance_uuid=UUID, now=NOW,
+        holds=(hold(source=lock.SOURCE_OPERATOR),),
+        static_locks=(lock.StaticLock('tag', 'miglock:static'),
+                      lock.StaticLock('flavor', 'miglock:static', 'true')))
+    assert state.locking_source() == 'flavor'
+
+
+def test_a_refusal_names_the_operator_hold_before_the_guest_one():
+    state = lock.LockState(instance_uuid=UUID, now=NOW, holds=(
+        hold('a', source=lock.SOURCE_GUEST),
+        hold('b', source=lock.SOURCE_OPERATOR),
+        hold('c', source=lock.SOURCE_TENANT)))
+    assert state.locking_source() == lock.SOURCE_OPERATOR
+
+
+def test_an_exempt_static_lock_is_not_named():
+    state = lock.LockState(
+        instance_uuid=UUID, now=NOW, holds=(hold(),),
+        static_locks=(lock.StaticLock('tag', 'miglock:static'),),
+        static_exempt_until=NOW + datetime.timedelta(hours=1))
+    assert state.locking_source() == lock.SOURCE_GUEST
+    assert lock.LockState(instance_uuid=UUID,
+                          now=NOW).locking_source() is None

@@ -52,10 +52,11 @@ def break_and_admit(store, instance_uuid, *, project_id, kind, reason,
             active = [h for h in snap.holds.values() if h.is_active(now)]
             writes.update_instance(conn, row.instance_uuid,
                                    migration_requested_at=now)
-            store._record(conn, at=now, event=lock.EVENT_MOVE_REFUSED,
-                          row=row, reason=kind, actor=actor or '')
             refusal = store._state(row, now, active,
                                    migration_requested_at=now)
+            store._record(conn, at=now, event=lock.EVENT_MOVE_REFUSED,
+                          row=row, reason=kind, actor=actor or '',
+                          source=refusal.locking_source())
         else:
             refusal = None
             # Before anything is broken: a spent group budget refuses

@@ -44,6 +44,7 @@ from nova_miglock.store.sql import queries
 from nova_miglock.store.sql import quota
 from nova_miglock.store.sql import renewals
 from nova_miglock.store.sql import requests
+from nova_miglock.store.sql import summary
 from nova_miglock.store.sql import writes
 
 LOG = logging.getLogger(__name__)
@@ -367,7 +368,8 @@ class SQLLockStore(base.LockStore):
                     conn, row.instance_uuid, static_locks=static_text,
                     migration_requested_at=now)
                 self._record(conn, at=now, event=lock.EVENT_MOVE_REFUSED,
-                             row=row, reason=kind, actor=actor or '')
+                             row=row, reason=kind, actor=actor or '',
+                             source=judged.locking_source())
                 refusal = dataclasses.replace(judged,
                                               migration_requested_at=now)
             else:
@@ -650,6 +652,12 @@ class SQLLockStore(base.LockStore):
             query = query.where(led.c.at < until)
         with self._read() as conn:
             return [row._mapping for row in conn.execute(query)]
+
+    def lock_summary(self, *, refusal_window, age_bounds, lease_bounds):
+        with self._read() as conn:
+            return summary.read(conn, refusal_window=refusal_window,
+                                age_bounds=age_bounds,
+                                lease_bounds=lease_bounds)
 
     def purge(self, before):
         led, tickets = models.ledger, models.tickets

@@ -102,13 +102,17 @@ def insert_ticket(conn, ticket, project_id):
 
 
 def record(conn, *, at, event, instance_uuid, project_id, hold=None,
-           reason='', actor='', expires_at=None):
-    """Append one event to the ledger."""
+           reason='', actor='', expires_at=None, source=None):
+    """Append one event to the ledger.
+
+    ``source`` is the hold's, or for a refused move the source of the lock
+    that refused it (``LockState.locking_source``).
+    """
     engine.execute(conn, _INSERT_LEDGER, _prefixed({
         'at': at, 'event': event, 'instance_uuid': instance_uuid,
         'project_id': project_id,
         'holder': hold.holder if hold else None,
-        'source': hold.source if hold else None,
+        'source': hold.source if hold else source,
         'acquired_at': hold.acquired_at if hold else None,
         'expires_at': expires_at or (hold.expires_at if hold else None),
         'reason': (reason or '')[:lock.MAX_REASON_LENGTH],
