@@ -111,9 +111,12 @@ class LockManager:
         wait = self._validate_wait(wait)
         if not isinstance(renew_only, bool):
             raise lock.InvalidRequest('renew must be true or false')
+        project_sla = self.get_quota(target.project_id)
         if source == lock.SOURCE_GUEST:
-            policy.check_guest_may_lock(self._conf, target.extra_specs)
-        limits, rule = policy.hold_limits(self._conf, target.extra_specs)
+            policy.check_guest_may_lock(self._conf, target.extra_specs,
+                                        project_sla)
+        limits, rule = policy.hold_limits(self._conf, target.extra_specs,
+                                          project_sla)
         policy.check_lease(limits, rule, lease_seconds)
         hold, state = self.store.acquire(
             target.instance_uuid, holder, project_id=target.project_id,

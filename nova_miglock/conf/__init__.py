@@ -26,13 +26,14 @@ from nova_miglock.conf import miglock
 from nova_miglock.conf import notifications
 from nova_miglock.conf import nova_client
 from nova_miglock.conf import quota
+from nova_miglock.conf import sla
 from nova_miglock.conf import store
 from nova_miglock.conf import weigher
 
 CONF = cfg.CONF
 
 _MODULES = (miglock, store, quota, metadata, gate, notifications, listener,
-            nova_client, compute, hook, weigher)
+            nova_client, compute, hook, weigher, sla)
 
 
 def register_opts(conf):

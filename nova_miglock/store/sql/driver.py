@@ -635,17 +635,7 @@ class SQLLockStore(base.LockStore):
 
     @_retry_on_conflict
     def set_quota(self, project_id, **limits):
-        unknown = set(limits) - set(quota.LIMITS)
-        if unknown:
-            raise lock.InvalidRequest('unknown quota %s; known: %s' % (
-                ', '.join(sorted(unknown)), ', '.join(quota.LIMITS)))
-        for name, value in limits.items():
-            if value is not None and (isinstance(value, bool) or
-                                      not isinstance(value, int) or
-                                      value < -1):
-                raise lock.InvalidRequest(
-                    'quota %s must be a whole number >= -1, got %r'
-                    % (name, value))
+        quota.validate(limits)
         with self._write() as conn:
             quota.set_limits(conn, project_id, limits)
         return self.get_quota(project_id)

@@ -25,20 +25,55 @@ from nova_miglock import lock
 from nova_miglock.store.sql import engine
 from nova_miglock.store.sql import models
 
-LIMITS = ('locked_instances', 'lock_seconds_per_day')
+# Counted limits: -1 is none, a row's NULL the configured default.
+QUOTAS = ('locked_instances', 'lock_seconds_per_day')
+# The project's SLA (``nova_miglock.decisions.sla``): NULL is not set, and
+# the flavor or the configuration decides.
+PERMISSIONS = ('guest_locks', 'static_locks')
+CAPS = ('max_lease', 'max_hold')
+SLA = PERMISSIONS + CAPS
+LIMITS = QUOTAS + SLA
 
 
 def effective_limits(quota_row, defaults):
-    """``{name: limit}`` from a quota row (or None) and config defaults."""
+    """``{name: limit}`` from a quota row (or None) and config defaults.
+
+    SLA entries stay None where the project sets none.
+    """
     limits = {}
     for name in LIMITS:
         value = quota_row.get(name) if quota_row else None
-        limits[name] = getattr(defaults, name) if value is None else value
+        if value is None and name in QUOTAS:
+            value = getattr(defaults, name)
+        limits[name] = value
     return limits
 
 
 def has_limit(limits):
-    return any(value >= 0 for value in limits.values())
+    return any(limits[name] >= 0 for name in QUOTAS)
+
+
+def validate(limits):
+    """Raise InvalidRequest unless every limit is known and well formed."""
+    unknown = set(limits) - set(LIMITS)
+    if unknown:
+        raise lock.InvalidRequest('unknown quota %s; known: %s' % (
+            ', '.join(sorted(unknown)), ', '.join(LIMITS)))
+    for name, value in limits.items():
+        if value is None:
+            continue
+        if name in PERMISSIONS:
+            if value not in ('allowed', 'forbidden'):
+                raise lock.InvalidRequest(
+                    'quota %s must be allowed or forbidden, got %r'
+                    % (name, value))
+            continue
+        low = -1 if name in QUOTAS else 1
+        if isinstance(value, bool) or not isinstance(value, int) or \
+                value < low:
+            raise lock.InvalidRequest(
+                'quota %s must be a whole number >= %d, got %r'
+                % (name, low, value))
 
 
 def lock_quota_row(conn, project_id, defaults):
