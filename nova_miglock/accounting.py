@@ -11,8 +11,10 @@
 # under the License.
 """Lock-seconds from the ledger: what usage reports and quotas count.
 
-An instance is charged for the time it was locked by holds, not per holder:
-two holders of one instance at the same time count once.
+An instance is charged for the time it was locked by holds or by a
+tenant's static lock (tag, property, image), not per holder: two holders
+of one instance, or a hold during a static lock, count once. The
+operator's locks (flavor ``miglock:static``) are not charged.
 """
 
 import collections
@@ -22,7 +24,11 @@ import datetime
 from nova_miglock import lock
 
 # The ledger events usage reads.
-HOLD_EVENTS = (lock.EVENT_ACQUIRE, lock.EVENT_RENEW) + lock.HOLD_END_EVENTS
+START_EVENTS = (lock.EVENT_ACQUIRE, lock.EVENT_RENEW, lock.EVENT_STATIC_SET)
+HOLD_EVENTS = (START_EVENTS + lock.HOLD_END_EVENTS +
+               lock.STATIC_END_EVENTS)
+# A static lock has no expiry: it runs until it ends or until now.
+_FOREVER = datetime.datetime.max
 
 
 @dataclasses.dataclass
@@ -52,12 +58,13 @@ def hold_lives(rows, now):
             continue
         key = (row['instance_uuid'], row['holder'], row['acquired_at'])
         life = lives.get(key)
+        expires = row['expires_at'] or _FOREVER
         if life is None:
             life = lives[key] = _Life(project_id=row['project_id'],
                                       start=row['acquired_at'],
-                                      expires=row['expires_at'])
-        if row['event'] in (lock.EVENT_ACQUIRE, lock.EVENT_RENEW):
-            life.expires = row['expires_at']
+                                      expires=expires)
+        if row['event'] in START_EVENTS:
+            life.expires = expires
         elif life.end is None:
             life.end = min(row['at'], life.expires)
     for life in lives.values():

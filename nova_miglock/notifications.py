@@ -31,6 +31,14 @@ miglock.move.admitted     a move was admitted (migration ticket opened)
 miglock.move.ended        a move ended (ticket closed)
 miglock.move.extended     an open move's deadline was pushed back
 miglock.lock.static       the static locks of an instance changed
+miglock.static.expiring   a tenant's static lock nears its maximum age (WARN)
+miglock.static.lapsed     a tenant's static lock reached its maximum age and
+                          stopped counting (WARN)
+miglock.static.overdue    a tenant's static lock is past its maximum age and
+                          still counts ([miglock_sla]/static_max_age_action
+                          = notify; WARN)
+miglock.tax.rated         a project's lock time over a period, at its tax
+                          rate, for a rating service such as CloudKitty
 ========================  ===================================================
 """
 
@@ -69,6 +77,15 @@ def hold_payload(hold, state, actor):
 
 def static_payload(state):
     return _payloads().LockPayload.from_state(state).to_primitive()
+
+
+def tax_payload(project_tax, since, until, window_days):
+    return _payloads().TaxPayload.from_tax(
+        project_tax, since, until, window_days).to_primitive()
+
+
+def static_age_payload(age):
+    return _payloads().StaticAgePayload.from_age(age).to_primitive()
 
 
 def move_payload(state, kind, ticket, actor, reason):
@@ -140,6 +157,15 @@ class Notifier:
 
     def static_changed(self, state):
         self._emit('miglock.lock.static', static_payload, state)
+
+    def static_aged(self, event, age):
+        """``event``: expiring, lapsed or overdue."""
+        self._emit('miglock.static.%s' % event, static_age_payload, age,
+                   warn=True)
+
+    def tax_rated(self, project_tax, since, until, window_days):
+        self._emit('miglock.tax.rated', tax_payload, project_tax, since,
+                   until, window_days)
 
 
 def get_notifier(conf):

@@ -34,6 +34,9 @@ KINDS = (KIND_TAG, KIND_PROPERTY, KIND_FLAVOR, KIND_IMAGE)
 # A tenant's: charged, bounded in age, and governed by the SLA. The flavor's
 # is the operator's.
 TENANT_KINDS = (KIND_TAG, KIND_PROPERTY, KIND_IMAGE)
+# Those nova-miglock can take off an instance when they lapse: an image
+# property belongs to the image, maybe shared.
+REMOVABLE_KINDS = (KIND_TAG, KIND_PROPERTY)
 
 FLAVOR_SPEC = 'miglock:static'
 

@@ -60,7 +60,10 @@ class Version:
 
 
 MIN_VERSION = Version(1, 0)
-MAX_VERSION = Version(1, 0)
+MAX_VERSION = Version(1, 1)
+# 1.1: a project's quota carries its SLA (guest_locks, static_locks,
+# max_lease, max_hold), shown and set by /os-miglock/quotas/{project_id}.
+SLA_VERSION = Version(1, 1)
 
 
 def requested(environ):

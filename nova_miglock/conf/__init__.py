@@ -28,12 +28,13 @@ from nova_miglock.conf import nova_client
 from nova_miglock.conf import quota
 from nova_miglock.conf import sla
 from nova_miglock.conf import store
+from nova_miglock.conf import tax
 from nova_miglock.conf import weigher
 
 CONF = cfg.CONF
 
 _MODULES = (miglock, store, quota, metadata, gate, notifications, listener,
-            nova_client, compute, hook, weigher, sla)
+            nova_client, compute, hook, weigher, sla, tax)
 
 
 def register_opts(conf):

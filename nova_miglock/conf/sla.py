@@ -104,6 +104,21 @@ Related options:
 
 * ``[miglock_sla]/static_max_age``
 """),
+    cfg.IntOpt('static_age_interval',
+               default=600,
+               min=1,
+               help="""
+Seconds between two checks of the static locks' ages (warnings and lapses
+are given at most this late).
+
+Possible values:
+
+* Any positive number of seconds.
+
+Related options:
+
+* ``[miglock_sla]/static_max_age``
+"""),
 ]
 
 

@@ -271,6 +271,38 @@ class LockStore(metaclass=abc.ABCMeta):
         """Override quota limits of a project; ``None`` restores default."""
 
     @abc.abstractmethod
+    def static_ages(self, *, set_before, limit=1000):
+        """Tenant static locks that began before ``set_before``.
+
+        :returns: dicts with ``instance_uuid``, ``project_id``,
+            ``static_since``, ``static_locks`` and ``notified`` (the age
+            notices the ledger holds for that lock), oldest first.
+        """
+
+    @abc.abstractmethod
+    def record_static_notice(self, instance_uuid, *, notice, static_since,
+                             actor):
+        """Record an age notice of the lock that began at ``static_since``.
+
+        ``lapsed`` ends the lock's charge. Returns False, recording
+        nothing, when that lock has ended meanwhile.
+        """
+
+    @abc.abstractmethod
+    def count_events(self, event, *, since, until):
+        """``{project_id: n}``: ledger events ``event`` in ``[since, until)``.
+
+        Counted by the store (GROUP BY), not row by row.
+        """
+
+    @abc.abstractmethod
+    def set_tax_rates(self, rates):
+        """Store each project's tax rate; every other project's becomes 1.
+
+        ``rates``: ``{project_id: rate}``; a rate of 1 is stored as none.
+        """
+
+    @abc.abstractmethod
     def now(self):
         """The store's clock."""
 

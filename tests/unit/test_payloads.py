@@ -24,9 +24,11 @@ import os
 from oslo_versionedobjects import fixture
 import pytest
 
+from nova_miglock.decisions import static_age
 from nova_miglock import lock
 from nova_miglock import notifications
 from nova_miglock import payloads
+from nova_miglock import tax
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -40,9 +42,13 @@ FINGERPRINTS = {
     'HoldPayload': '1.0-48683226dfc97dcc84ea4a2a9c1ff3a8',
     'LockPayload': '1.0-2a2123acc268a6965c90174e17a7ebf7',
     'MovePayload': '1.0-0f39a44f3979740102ebaae61bec7527',
+    'StaticAgePayload': '1.0-c77809ec7c00fa653a87026fe8bb5212',
+    'TaxPayload': '1.0-54185b6058f8fe30765c4d4704afd62e',
 }
 
 NOW = datetime.datetime(2026, 11, 26, 12, 0, 0)
+# Events about a project or a lock's age, carrying no lock state.
+LOCKLESS = ('miglock.tax.', 'miglock.static.')
 UUID = '8b5a3c1e-0b7e-4c55-9d54-1a2b3c4d5e6f'
 
 
@@ -134,13 +140,25 @@ def _sent():
                           'live-migration', ticket=_ticket('completed'),
                           actor='listener', reason='completed')
     notifier.static_changed(_state())
+    age = static_age.StaticAge(
+        instance_uuid=UUID, project_id='p1',
+        static_locks=(lock.StaticLock('tag', 'miglock:static'),),
+        static_since=NOW - datetime.timedelta(days=30),
+        max_age_at=NOW + datetime.timedelta(days=1), action='lapse')
+    for notice in ('expiring', 'lapsed', 'overdue'):
+        notifier.static_aged(notice, age)
+    notifier.tax_rated(
+        tax.ProjectTax(project_id='p1', used_seconds=9000.0,
+                       allowance_seconds=3600.0, refused_moves=0, rate=2.5,
+                       lock_seconds=1800.0, charged_seconds=4500.0),
+        NOW - datetime.timedelta(hours=12), NOW, 30)
     return capture.sent
 
 
 def test_every_event_has_a_current_sample():
     write = os.environ.get('MIGLOCK_WRITE_SAMPLES') == '1'
     sent = _sent()
-    assert len({event for event, _p, _payload in sent}) == len(sent) == 11
+    assert len({event for event, _p, _payload in sent}) == len(sent) == 15
     for event_type, priority, payload in sent:
         text = json.dumps({'event_type': event_type, 'priority': priority,
                            'payload': payload}, indent=4,
@@ -208,6 +226,11 @@ def test_consumers_refuse_what_is_not_a_payload():
 
 def test_the_host_agent_reads_the_lock_of_every_event_by_version():
     for event_type, _priority, payload in _sent():
+        if event_type.startswith(LOCKLESS):
+            # Ignored by host agents, the lock they mirror is unchanged.
+            with pytest.raises(payloads.PayloadError):
+                payloads.lock_of(payload)
+            continue
         assert payloads.lock_of(payload)['generation'] == 7, event_type
     hold = _sent()[0][2]
     hold['miglock_object.data']['lock']['miglock_object.version'] = '2.0'

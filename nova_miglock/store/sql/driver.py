@@ -43,6 +43,7 @@ from nova_miglock.store.sql import models
 from nova_miglock.store.sql import queries
 from nova_miglock.store.sql import quota
 from nova_miglock.store.sql import requests
+from nova_miglock.store.sql import static_life
 from nova_miglock.store.sql import writes
 
 LOG = logging.getLogger(__name__)
@@ -352,7 +353,8 @@ class SQLLockStore(base.LockStore):
             if not decision.admitted:
                 writes.update_instance(
                     conn, row.instance_uuid, static_locks=static_text,
-                    migration_requested_at=now)
+                    migration_requested_at=now, **static_life.track(
+                        conn, row, now, static_locks, actor))
                 self._record(conn, at=now, event=lock.EVENT_MOVE_REFUSED,
                              row=row, reason=kind, actor=actor or '')
                 refusal = dataclasses.replace(judged,
@@ -435,7 +437,9 @@ class SQLLockStore(base.LockStore):
         writes.update_instance(
             conn, row.instance_uuid, ticket_id=ticket.ticket_id,
             static_locks=static_text, migration_requested_at=None,
-            generation=generation, updated_at=now)
+            generation=generation, updated_at=now, **static_life.track(
+                conn, row, now, queries.static_locks_from(static_text),
+                actor))
         self._record(conn, at=now, event=lock.EVENT_MOVE_ADMITTED, row=row,
                      reason=kind, actor=actor or '')
         state = self._state(row, now, [], ticket_id=ticket.ticket_id,
@@ -547,6 +551,8 @@ class SQLLockStore(base.LockStore):
             changes = {}
             if text != (row.static_locks or '[]'):
                 changes['static_locks'] = text
+            now = queries.read_now(conn)
+            changes.update(static_life.track(conn, row, now, merged))
             # A notification may be older than a move that ended since:
             # it only fills a host that is unknown, never replaces one.
             if host and row.host is None and not row.ticket_id:
@@ -554,7 +560,7 @@ class SQLLockStore(base.LockStore):
             if changes:
                 writes.update_instance(
                     conn, row.instance_uuid, generation=row.generation + 1,
-                    updated_at=queries.read_now(conn), **changes)
+                    updated_at=now, **changes)
         return self.get_state(instance_uuid), bool(changes)
 
     # -- reads --------------------------------------------------------------
@@ -639,6 +645,40 @@ class SQLLockStore(base.LockStore):
         with self._write() as conn:
             quota.set_limits(conn, project_id, limits)
         return self.get_quota(project_id)
+
+    def static_ages(self, *, set_before, limit=1000):
+        return static_life.ages(self, set_before=set_before, limit=limit)
+
+    @_retry_on_conflict
+    def record_static_notice(self, instance_uuid, *, notice, static_since,
+                             actor):
+        with self._write() as conn:
+            row = queries.lock_instance(conn, instance_uuid)
+            if row is None or row.static_since != static_since:
+                return False
+            static_life.notice(conn, row, queries.read_now(conn), notice,
+                               actor)
+        return True
+
+    def count_events(self, event, *, since, until):
+        led = models.ledger
+        query = sa.select(led.c.project_id, sa.func.count()).where(
+            led.c.event == event, led.c.at >= since, led.c.at < until,
+        ).group_by(led.c.project_id)
+        with self._read() as conn:
+            return {project: count for project, count in conn.execute(query)}
+
+    @_retry_on_conflict
+    def set_tax_rates(self, rates):
+        quotas = models.quotas
+        taxed = {p: r for p, r in rates.items() if r is not None and r > 1}
+        with self._write() as conn:
+            clear = sa.update(quotas).where(quotas.c.tax_rate.is_not(None))
+            if taxed:
+                clear = clear.where(quotas.c.project_id.not_in(list(taxed)))
+            conn.execute(clear.values(tax_rate=None))
+            for project_id, rate in sorted(taxed.items()):
+                quota.set_limits(conn, project_id, {'tax_rate': rate})
 
     def now(self):
         with self._read() as conn:

@@ -33,6 +33,9 @@ PERMISSIONS = ('guest_locks', 'static_locks')
 CAPS = ('max_lease', 'max_hold')
 SLA = PERMISSIONS + CAPS
 LIMITS = QUOTAS + SLA
+# Computed from the project's history (``nova_miglock.tax``), never set by
+# hand; shown with the limits. None is no tax (rate 1).
+COMPUTED = ('tax_rate',)
 
 
 def effective_limits(quota_row, defaults):
@@ -41,7 +44,7 @@ def effective_limits(quota_row, defaults):
     SLA entries stay None where the project sets none.
     """
     limits = {}
-    for name in LIMITS:
+    for name in LIMITS + COMPUTED:
         value = quota_row.get(name) if quota_row else None
         if value is None and name in QUOTAS:
             value = getattr(defaults, name)
@@ -112,10 +115,17 @@ def check(conn, *, instance_row, now, was_locked, charge_delta, limits):
     others = sa.and_(inst.c.project_id == project_id,
                      inst.c.instance_uuid != instance_row.instance_uuid)
     max_locked = limits['locked_instances']
-    if max_locked >= 0 and not was_locked:
+    # A tenant's static lock counts as a lock of its instance (and its
+    # instance is already locked); it never ends by itself, so it gives
+    # no time to retry after.
+    if max_locked >= 0 and not was_locked and \
+            instance_row.static_since is None:
         count, soonest = conn.execute(
             sa.select(sa.func.count(), sa.func.min(inst.c.locked_until))
-            .where(others, inst.c.locked_until > now)).one()
+            .where(others, sa.or_(inst.c.locked_until > now,
+                                  inst.c.static_since.is_not(None)))).one()
+        if soonest is not None and soonest <= now:
+            soonest = None
         if count >= max_locked:
             retry = (math.ceil((soonest - now).total_seconds())
                      if soonest else None)
