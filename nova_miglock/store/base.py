@@ -20,6 +20,7 @@ always the store's own clock, never the caller's.
 import abc
 import time
 
+from nova_miglock import accounting
 from nova_miglock import lock
 
 # Polling interval bounds while a hold request waits for a move to end.
@@ -254,6 +255,31 @@ class LockStore(metaclass=abc.ABCMeta):
         return [row for row in self.ledger(project_id=project_id,
                                            since=since, until=until)
                 if row['holder'] is not None]
+
+    def hold_lives(self, *, project_id=None, since=None, until=None):
+        """The lives of holds and static locks, one mapping each.
+
+        Keys ``instance_uuid``, ``holder``, ``acquired_at``,
+        ``project_id``, ``expires_at`` (latest; None for a static lock)
+        and ``ended_at`` (first end event, or None). Drivers fold them
+        in the database; this default folds ``hold_events``.
+        """
+        lives = {}
+        for row in self.hold_events(project_id=project_id, since=since,
+                                    until=until):
+            key = (row['instance_uuid'], row['holder'], row['acquired_at'])
+            life = lives.setdefault(key, dict(
+                zip(('instance_uuid', 'holder', 'acquired_at'), key),
+                project_id=row['project_id'], expires_at=None,
+                ended_at=None))
+            if row['expires_at'] is not None and (
+                    life['expires_at'] is None or
+                    row['expires_at'] > life['expires_at']):
+                life['expires_at'] = row['expires_at']
+            if row['event'] in accounting.END_EVENTS and \
+                    life['ended_at'] is None:
+                life['ended_at'] = row['at']
+        return list(lives.values())
 
     @abc.abstractmethod
     def purge(self, before):

@@ -44,6 +44,7 @@ from nova_miglock.store.sql import queries
 from nova_miglock.store.sql import quota
 from nova_miglock.store.sql import requests
 from nova_miglock.store.sql import static_life
+from nova_miglock.store.sql import usage
 from nova_miglock.store.sql import writes
 
 LOG = logging.getLogger(__name__)
@@ -623,6 +624,11 @@ class SQLLockStore(base.LockStore):
             query = query.where(led.c.at < until)
         with self._read() as conn:
             return [row._mapping for row in conn.execute(query)]
+
+    def hold_lives(self, *, project_id=None, since=None, until=None):
+        with self._read() as conn:
+            return usage.hold_lives(conn, project_id=project_id,
+                                    since=since, until=until)
 
     def purge(self, before):
         led, tickets = models.ledger, models.tickets

@@ -20,6 +20,7 @@ import uuid
 
 import pytest
 
+from nova_miglock import accounting
 from nova_miglock import lock
 from nova_miglock import manager as lock_manager
 
@@ -162,3 +163,29 @@ def test_refused_moves_raise_the_rate(manager, store):
     (found,) = manager.project_taxes()
     assert (found.project_id, found.refused_moves, found.rate) == (
         'p', 4, 1.2)
+
+
+def test_lives_folded_by_the_database_give_the_rows_usage(manager, store):
+    """The GROUP BY report equals the row-by-row one on one history."""
+    instances = [str(uuid.uuid4()) for _ in range(3)]
+    start = store.now()
+    for i, instance in enumerate(instances):
+        manager.acquire(target(instance), 'db', source='tenant',
+                        lease_seconds=100 + 50 * i)
+        manager.acquire(target(instance), 'etl', source='tenant',
+                        lease_seconds=80)
+    store.advance_clock(30)
+    manager.acquire(target(instances[0]), 'db', source='tenant',
+                    lease_seconds=300)
+    manager.release(target(instances[1]), 'etl', source='tenant')
+    set_static(manager, instances[2], [TAG])
+    store.advance_clock(200)
+    manager.reap()
+    set_static(manager, instances[2], [])
+    store.advance_clock(50)
+    until = store.now()
+    by_rows = accounting.usage(store.hold_events(since=start, until=until),
+                               since=start, until=until, now=until)
+    by_group = manager.usage(since=start, until=until)
+    assert by_group == by_rows
+    assert len(by_rows) == 3
