@@ -19,7 +19,6 @@ tag or property off an instance) is here, at the edge. A service adds
 
 import datetime
 
-from nova_miglock import periodic
 from nova_miglock import static_locks
 
 # Tags need compute API 2.26.
@@ -47,6 +46,10 @@ def rate_today(manager):
 
 def periodic_tasks(conf, manager, client_factory):
     """The SLA's tasks for a service's ``periodic.PeriodicTasks``."""
+    # Imported here: futurist warns about eventlet on import, which the
+    # manage commands that use the rest of this module must not print.
+    from nova_miglock import periodic
+
     remove = nova_remover(client_factory)
     return [
         periodic.Task('static_age',
