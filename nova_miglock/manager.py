@@ -392,6 +392,17 @@ class LockManager:
             raise lock.InvalidRequest('--before must be in the past')
         return self.store.purge(before)
 
+    def check_static_quota(self, project_id, instance_uuid=None):
+        """Refuse a new tenant static lock over ``locked_instances``.
+
+        Read, not reserved: the gate asks before Nova sets the tag, and
+        two concurrent setters may both pass (a static lock cannot wait in
+        the store's transaction for Nova's). Holds are counted exactly.
+
+        :raises QuotaExceeded:
+        """
+        self.store.check_static_quota(project_id, instance_uuid)
+
     def get_quota(self, project_id):
         return self.store.get_quota(project_id)
 

@@ -146,7 +146,8 @@ class StaticLockGate:
         new = [s for s in asked if s.kind not in present]
         if not new:
             return call()  # already set: nothing new is locked
-        self._check(context, project_id, extra_specs, new)
+        self._check(context, project_id, extra_specs, new,
+                    kwargs.get('server_id'), bool(present))
         return call()
 
     def _subject(self, context, kind, kwargs):
@@ -179,13 +180,20 @@ class StaticLockGate:
             return None
         return dict(flavor.extra_specs or {})
 
-    def _check(self, context, project_id, extra_specs, new):
+    def _check(self, context, project_id, extra_specs, new, server_id,
+               locked):
         described = ', '.join(s.describe() for s in new)
         try:
             policy.authorize(context, policies.STATIC,
                              {'project_id': project_id})
             sla = self._manager.get_quota(project_id)
             policy.check_tenant_may_lock(self._conf, extra_specs, sla)
+            if not locked:
+                self._manager.check_static_quota(project_id, server_id)
+        except lock.QuotaExceeded as exc:
+            raise webob.exc.HTTPForbidden(
+                explanation='Cannot set %s: %s. Release a lock of the '
+                'project first.' % (described, exc.message))
         except lock.NotPermitted as exc:
             LOG.info('Refused %(locks)s on a server of project %(project)s: '
                      '%(error)s', {'locks': described, 'project': project_id,

@@ -315,6 +315,14 @@ class LockStore(metaclass=abc.ABCMeta):
         """
 
     @abc.abstractmethod
+    def check_static_quota(self, project_id, instance_uuid):
+        """Raise QuotaExceeded if a new static lock is over the quota.
+
+        That is when the instance is not locked yet and its project
+        already has ``locked_instances`` locked.
+        """
+
+    @abc.abstractmethod
     def count_events(self, event, *, since, until):
         """``{project_id: n}``: ledger events ``event`` in ``[since, until)``.
 

@@ -11,11 +11,14 @@
 # under the License.
 """The SLA rule: configuration, flavor and project, the stricter winning."""
 
+import datetime
+
 from oslo_config import cfg
 import pytest
 
 from nova_miglock import conf as miglock_conf
 from nova_miglock.decisions import sla
+from nova_miglock.decisions import static_age
 from nova_miglock import lock
 from nova_miglock import policy
 from nova_miglock import static_locks
@@ -102,3 +105,28 @@ def test_tenant_locks_do_not_count_where_the_flavor_forbids_them(conf):
         conf, tags=['miglock:static'],
         system_metadata={'image_miglock_static': 'true'})
     assert [s.kind for s in found] == ['tag', 'image']
+
+
+def _age(action='lapse', notified=()):
+    since = datetime.datetime(2026, 11, 1)
+    return static_age.StaticAge(
+        instance_uuid='u', project_id='p', static_locks=(),
+        static_since=since,
+        max_age_at=static_age.max_age_at(since, 86400 * 10),
+        action=action, notified=frozenset(notified))
+
+
+@pytest.mark.parametrize('hours, action, notified, expected', [
+    (200, 'lapse', (), None),                 # 8.3 days: nothing yet
+    (216, 'lapse', (), 'expiring'),           # 9 days: a day ahead
+    (230, 'lapse', ('expiring',), None),      # warned once only
+    (240, 'lapse', ('expiring',), 'lapsed'),  # 10 days: lapse
+    (240, 'notify', ('expiring',), 'overdue'),
+    (300, 'lapse', ('expiring', 'lapsed'), None),
+    (300, 'lapse', (), 'lapsed'),             # late: no warning any more
+])
+def test_static_age_notices_are_due_once_each(hours, action, notified,
+                                              expected):
+    age = _age(action, notified)
+    now = age.static_since + datetime.timedelta(hours=hours)
+    assert static_age.due(age, now, warning=86400) == expected

@@ -666,6 +666,22 @@ class SQLLockStore(base.LockStore):
                                actor)
         return True
 
+    def check_static_quota(self, project_id, instance_uuid):
+        with self._read() as conn:
+            limit = quota.effective_limits(
+                quota.read_row(conn, project_id),
+                self._conf.miglock_quota)['locked_instances']
+            if limit < 0:
+                return
+            count, itself = quota.count_locked(
+                conn, project_id, queries.read_now(conn),
+                excluding=instance_uuid)
+        if not itself and count >= limit:
+            raise lock.QuotaExceeded(
+                'project %s already has %d locked instances, its limit '
+                '(quota locked_instances=%d)' % (project_id, count, limit),
+                limit='locked_instances', value=limit)
+
     def count_events(self, event, *, since, until):
         led = models.ledger
         query = sa.select(led.c.project_id, sa.func.count()).where(

@@ -108,6 +108,24 @@ def seconds_to_next_day(now):
     return max(1, math.ceil((tomorrow - now).total_seconds()))
 
 
+def _locked(inst, now):
+    """An instance locked now: by a hold, or by a tenant's static lock."""
+    return sa.or_(inst.c.locked_until > now, inst.c.static_since.is_not(None))
+
+
+def count_locked(conn, project_id, now, *, excluding=None):
+    """Instances of ``project_id`` locked at ``now``, but ``excluding``.
+
+    :returns: ``(count, whether excluding is locked itself)``.
+    """
+    inst = models.instances
+    rows = conn.execute(
+        sa.select(inst.c.instance_uuid).where(
+            inst.c.project_id == project_id, _locked(inst, now))).all()
+    uuids = {row.instance_uuid for row in rows}
+    return len(uuids - {excluding}), excluding in uuids
+
+
 def check(conn, *, instance_row, now, was_locked, charge_delta, limits):
     """Raise QuotaExceeded if granting this acquire breaks a limit."""
     inst = models.instances
@@ -122,8 +140,7 @@ def check(conn, *, instance_row, now, was_locked, charge_delta, limits):
             instance_row.static_since is None:
         count, soonest = conn.execute(
             sa.select(sa.func.count(), sa.func.min(inst.c.locked_until))
-            .where(others, sa.or_(inst.c.locked_until > now,
-                                  inst.c.static_since.is_not(None)))).one()
+            .where(others, _locked(inst, now))).one()
         if soonest is not None and soonest <= now:
             soonest = None
         if count >= max_locked:

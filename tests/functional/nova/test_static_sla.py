@@ -127,3 +127,20 @@ class StaticLockSLATest(base.NovaTestCase):
                                        server['id'], {TAG: 'true'})
         self.assertIn('miglock:servers:static', message)
         self.assertUnlocked(server)
+
+    def test_a_new_static_lock_over_the_locked_instances_quota_is_403(self):
+        self.manager.set_quota(self.api.project_id, locked_instances=1)
+        first, second = self.boot(), self.boot()
+        self.api.put_server_tags(first['id'], [TAG])
+        self.wait_for_static(first)
+        message = self.assertForbidden(self.api.post_server_metadata,
+                                       second['id'], {TAG: 'true'})
+        self.assertIn('quota locked_instances=1', message)
+        self.assertUnlocked(second)
+        # The locked server itself may carry both kinds.
+        self.api.post_server_metadata(first['id'], {TAG: 'true'})
+
+    def wait_for_static(self, server):
+        """The listener mirrors the tag into the store (synchronously)."""
+        state = self.store.get_state(server['id'])
+        self.assertIn('tag', [s.kind for s in state.static_locks])
