@@ -13,9 +13,10 @@
 
 Every payload is a versioned object of ``nova_miglock.payloads``, like
 Nova's: ``miglock_object.name``, ``.namespace``, ``.version`` and
-``.data``, each payload class with its own version. Each carries the
-instance's lock state after the change, so a host agent can mirror it into
-the domain without asking the store.
+``.data``, each payload class with its own version. Each about an
+instance's lock carries its lock state after the change, so a host agent
+can mirror it into the domain without asking the store; those about a
+project's tax or a static lock's age carry none, and agents ignore them.
 
 ========================  ===================================================
 event type                when
