@@ -11,8 +11,10 @@
 # under the License.
 """Lock-seconds from the ledger: what usage reports and quotas count.
 
-An instance is charged for the time it was locked by holds, not per holder:
-two holders of one instance at the same time count once.
+An instance is charged for the time it was locked by holds or by a
+tenant's static lock (tag, property, image), not per holder: two holders
+of one instance, or a hold during a static lock, count once. The
+operator's locks (flavor ``miglock:static``) are not charged.
 """
 
 import collections
@@ -22,7 +24,11 @@ import datetime
 from nova_miglock import lock
 
 # The ledger events usage reads.
-HOLD_EVENTS = (lock.EVENT_ACQUIRE, lock.EVENT_RENEW) + lock.HOLD_END_EVENTS
+START_EVENTS = (lock.EVENT_ACQUIRE, lock.EVENT_RENEW, lock.EVENT_STATIC_SET)
+END_EVENTS = lock.HOLD_END_EVENTS + lock.STATIC_END_EVENTS
+HOLD_EVENTS = START_EVENTS + END_EVENTS
+# A static lock has no expiry: it runs until it ends or until now.
+_FOREVER = datetime.datetime.max
 
 
 @dataclasses.dataclass
@@ -52,17 +58,35 @@ def hold_lives(rows, now):
             continue
         key = (row['instance_uuid'], row['holder'], row['acquired_at'])
         life = lives.get(key)
+        expires = row['expires_at'] or _FOREVER
         if life is None:
             life = lives[key] = _Life(project_id=row['project_id'],
                                       start=row['acquired_at'],
-                                      expires=row['expires_at'])
-        if row['event'] in (lock.EVENT_ACQUIRE, lock.EVENT_RENEW):
-            life.expires = row['expires_at']
+                                      expires=expires)
+        if row['event'] in START_EVENTS:
+            life.expires = expires
         elif life.end is None:
             life.end = min(row['at'], life.expires)
     for life in lives.values():
         if life.end is None:
             life.end = min(life.expires, now)
+    return lives
+
+
+def folded_lives(rows, now):
+    """``hold_lives`` from lives the store already folded (one row each).
+
+    Each row has the life's key, ``project_id``, ``expires_at`` (latest,
+    None for a static lock) and ``ended_at`` (first end, or None).
+    """
+    lives = {}
+    for row in rows:
+        expires = row['expires_at'] or _FOREVER
+        end = row['ended_at']
+        lives[(row['instance_uuid'], row['holder'], row['acquired_at'])] = \
+            _Life(project_id=row['project_id'], start=row['acquired_at'],
+                  expires=expires,
+                  end=min(end, expires) if end else min(expires, now))
     return lives
 
 
@@ -82,9 +106,14 @@ def _union_seconds(intervals):
 
 def usage(rows, *, since, until, now):
     """Per-instance lock-seconds within ``[since, until)``."""
+    return usage_of(hold_lives(rows, now), since=since, until=until)
+
+
+def usage_of(lives, *, since, until):
+    """Per-instance lock-seconds within ``[since, until)`` of ``lives``."""
     per_instance = collections.defaultdict(list)
     projects = {}
-    for (instance_uuid, _holder, _acq), life in hold_lives(rows, now).items():
+    for (instance_uuid, _holder, _acq), life in lives.items():
         start, end = max(life.start, since), min(life.end, until)
         projects[instance_uuid] = life.project_id
         if end > start:
@@ -108,12 +137,17 @@ def per_project(usages):
 def report(store, *, project_id=None, since, until, lookback_seconds):
     """Usage between ``since`` and ``until`` read from the store.
 
+    The store folds the ledger into one row per hold or static lock
+    (``hold_lives``, a GROUP BY); only each instance's lives are merged
+    here.
+
     A hold that started before ``since`` is found as long as it started
     within ``lookback_seconds`` of it; ``max_hold`` + ``max_lease`` covers
     every hold the configuration allows.
     """
-    rows = store.hold_events(
+    lives = store.hold_lives(
         project_id=project_id,
         since=since - datetime.timedelta(seconds=lookback_seconds),
         until=until)
-    return usage(rows, since=since, until=until, now=store.now())
+    return usage_of(folded_lives(lives, store.now()), since=since,
+                    until=until)

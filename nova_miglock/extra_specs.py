@@ -23,6 +23,8 @@ from nova_miglock import static_locks
 
 GUEST_LOCK = policy.GUEST_LOCK_SPEC
 MAX_LEASE = policy.MAX_LEASE_SPEC
+MAX_HOLD = policy.MAX_HOLD_SPEC
+TENANT_STATIC = policy.TENANT_STATIC_SPEC
 STATIC = static_locks.FLAVOR_SPEC
 
 EXTRA_SPEC_VALIDATORS = [
@@ -47,6 +49,33 @@ EXTRA_SPEC_VALIDATORS = [
             'type': int,
             'description': 'seconds',
             'min': 1,
+        },
+    ),
+    base.ExtraSpecValidator(
+        name=MAX_HOLD,
+        description=(
+            'Longest time, in seconds, holds may keep an instance of this '
+            'flavor locked without a break. It can only lower '
+            '[miglock]/max_hold; the project quota max_hold may lower it '
+            'further.'),
+        value={
+            'type': int,
+            'description': 'seconds',
+            'min': 1,
+        },
+    ),
+    base.ExtraSpecValidator(
+        name=TENANT_STATIC,
+        description=(
+            'Whether tenants may lock instances of this flavor with the '
+            'server tag, server property or image property of a static '
+            'lock. Without it, the project quota static_locks or '
+            '[miglock_sla]/tenant_static_locks decides; with both, the '
+            'stricter wins.'),
+        value={
+            'type': str,
+            'description': 'allowed or forbidden',
+            'enum': ['allowed', 'forbidden'],
         },
     ),
     base.ExtraSpecValidator(

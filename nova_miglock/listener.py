@@ -138,7 +138,7 @@ class Listener:
     """The listener service: notification consumer plus periodic tasks."""
 
     def __init__(self, conf, manager, reconciler, transport=None,
-                 placement=None, metrics=None):
+                 placement=None, metrics=None, tasks=()):
         self._conf = conf
         self._manager = manager
         # The Prometheus endpoint (metrics.server.MetricsServer), if enabled.
@@ -160,7 +160,8 @@ class Listener:
             # Disabled (0) it still wakes hourly, to see a reload enable it.
             periodic.Task('placement',
                           lambda: options.placement_interval or 3600,
-                          placement.run_once)]), name='listener-periodic')
+                          placement.run_once)]) + list(tasks),
+            name='listener-periodic')
 
     def start(self):
         if self._metrics is not None:

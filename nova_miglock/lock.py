@@ -50,6 +50,16 @@ EVENT_APPROVE = 'approve'
 # A guest's approval of a requested move ends its holds as a release would.
 HOLD_END_EVENTS = (EVENT_RELEASE, EVENT_EXPIRE, EVENT_BREAK, EVENT_EVACUATED,
                    EVENT_APPROVE)
+# A tenant's static lock (tag, property, image) began, ended, was warned of
+# its maximum age, or lapsed at it. Recorded with holder STATIC_HOLDER and
+# the lock's start as ``acquired_at``, so usage charges it like a hold.
+EVENT_STATIC_SET = 'static_set'
+EVENT_STATIC_END = 'static_end'
+EVENT_STATIC_WARN = 'static_warn'
+EVENT_STATIC_LAPSE = 'static_lapse'
+STATIC_END_EVENTS = (EVENT_STATIC_END, EVENT_STATIC_LAPSE)
+# Not a valid holder name (it starts with "_"): no hold can take it.
+STATIC_HOLDER = '_static'
 
 HOLDER_PATTERN = r'[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}'
 _HOLDER_RE = re.compile(HOLDER_PATTERN)

@@ -17,16 +17,20 @@ the store and notifications are applied the same way whatever the path.
 """
 
 import dataclasses
+import datetime
 import hmac
 
 from oslo_log import log as logging
 
 from nova_miglock import accounting
 from nova_miglock.decisions import groups as group_rules
+from nova_miglock.decisions import static_age
 from nova_miglock import lock
 from nova_miglock import notifications
 from nova_miglock import policy
+from nova_miglock import static_locks
 from nova_miglock import store as lock_store
+from nova_miglock import tax
 
 LOG = logging.getLogger(__name__)
 
@@ -115,13 +119,19 @@ class LockManager:
         wait = self._validate_wait(wait)
         if not isinstance(renew_only, bool):
             raise lock.InvalidRequest('renew must be true or false')
+        project_sla = self.get_quota(target.project_id)
         if source == lock.SOURCE_GUEST:
-            policy.check_guest_may_lock(self._conf, target.extra_specs)
-        limits, rule = policy.hold_limits(self._conf, target.extra_specs)
+            policy.check_guest_may_lock(self._conf, target.extra_specs,
+                                        project_sla)
+        limits, rule = policy.hold_limits(self._conf, target.extra_specs,
+                                          project_sla)
         policy.check_lease(limits, rule, lease_seconds)
+        taxed = lease_seconds
+        if self._conf.miglock_tax.enabled:
+            taxed = tax.taxed_lease(lease_seconds, project_sla.get('tax_rate'))
         hold, state = self.store.acquire(
             target.instance_uuid, holder, project_id=target.project_id,
-            source=source, lease_seconds=lease_seconds, reason=reason,
+            source=source, lease_seconds=taxed, reason=reason,
             limits=limits, actor=actor, wait=wait, renew_only=renew_only,
             host=target.host)
         grant = Grant(hold=hold, requested_seconds=lease_seconds,
@@ -132,6 +142,9 @@ class LockManager:
             if request is not None and \
                     hold.expires_at >= request.not_before:
                 grant = dataclasses.replace(grant, cut_by='move_request')
+            elif taxed < lease_seconds and \
+                    grant.granted_seconds >= taxed - 1:
+                grant = dataclasses.replace(grant, cut_by='tax')
         event = (lock.EVENT_ACQUIRE if hold.acquired_at == hold.renewed_at
                  else lock.EVENT_RENEW)
         self._notifier.hold_changed(event, hold, grant.state, actor=actor)
@@ -438,6 +451,17 @@ class LockManager:
         return self.store.delete_group_budget(
             project_id, group_rules.validate_key(group_key))
 
+    def check_static_quota(self, project_id, instance_uuid=None):
+        """Refuse a new tenant static lock over ``locked_instances``.
+
+        Read, not reserved: the gate asks before Nova sets the tag, and
+        two concurrent setters may both pass (a static lock cannot wait in
+        the store's transaction for Nova's). Holds are counted exactly.
+
+        :raises QuotaExceeded:
+        """
+        self.store.check_static_quota(project_id, instance_uuid)
+
     def get_quota(self, project_id):
         return self.store.get_quota(project_id)
 
@@ -478,6 +502,114 @@ class LockManager:
             self.store, project_id=project_id, since=since, until=until,
             lookback_seconds=(self._conf.miglock.max_hold +
                               self._conf.miglock.max_lease))
+
+    def project_taxes(self, *, since=None, until=None, project_id=None):
+        """``[tax.ProjectTax]``: each project's rate and charge.
+
+        The rate comes from the trailing ``[miglock_tax]/window_days``
+        before ``until``; lock-seconds and charged seconds are those of
+        ``[since, until)`` (the whole window when ``since`` is None). A
+        read: the metrics exporter and the usage report call it.
+        """
+        until = until or self.now()
+        days = self._conf.miglock_tax.window_days
+        window_start = until - datetime.timedelta(days=days)
+        trailing = accounting.per_project(self.usage(
+            project_id=project_id, since=window_start, until=until))
+        period = None
+        if since is not None and since != window_start:
+            period = accounting.per_project(self.usage(
+                project_id=project_id, since=since, until=until))
+        refused = self.store.count_events(lock.EVENT_MOVE_REFUSED,
+                                          since=window_start, until=until)
+        if project_id is not None:
+            refused = {p: n for p, n in refused.items() if p == project_id}
+        default = self._conf.miglock_tax.allowance_seconds
+
+        def allowance(project):
+            return tax.allowance(days, self.get_quota(project)[
+                'lock_seconds_per_day'], default)
+
+        return tax.history(trailing, refused, allowance,
+                           tax.Weights.from_conf(self._conf), period=period)
+
+    def rate_projects(self, *, since, until=None):
+        """Store every project's tax rate now, and notify its charge.
+
+        The periodic rating run: leases granted from now on are cut by the
+        new rates (``[miglock_tax]/enabled``), and ``miglock.tax.rated``
+        tells a rating service what each project's lock time of
+        ``[since, until)`` costs.
+        """
+        until = until or self.now()
+        taxes = self.project_taxes(since=since, until=until)
+        self.store.set_tax_rates({t.project_id: t.rate for t in taxes})
+        for project_tax in taxes:
+            self._notifier.tax_rated(project_tax, since, until,
+                                     self._conf.miglock_tax.window_days)
+        return taxes
+
+    def age_static_locks(self, remove=None, limit=1000):
+        """Warn of, and lapse, tenant static locks near their maximum age.
+
+        ``[miglock_sla]/static_max_age`` bounds them; each notice is given
+        once per lock, recorded in the ledger and notified
+        (``miglock.static.*``, WARN) to the operator and the tenant.
+
+        :param remove: ``remove(age)`` takes the tenant's tag and property
+            off the instance in Nova (the caller's I/O); without it, or for
+            an image property only, an old lock is ``overdue``, not lapsed.
+        :returns: ``[(notice, StaticAge)]`` given now.
+        """
+        sla_conf = self._conf.miglock_sla
+        if not sla_conf.static_max_age:
+            return []
+        now = self.now()
+        horizon = datetime.timedelta(seconds=sla_conf.static_max_age -
+                                     sla_conf.static_warning)
+        given = []
+        for found in self.store.static_ages(set_before=now - horizon,
+                                            limit=limit):
+            age = self._static_age(found, remove)
+            notice = static_age.due(age, now, sla_conf.static_warning)
+            if notice is None:
+                continue
+            if notice == static_age.LAPSED and not self._lapse(age, remove):
+                continue
+            if self.store.record_static_notice(
+                    age.instance_uuid, notice=notice,
+                    static_since=age.static_since, actor='store'):
+                self._notifier.static_aged(notice, age)
+                given.append((notice, age))
+        return given
+
+    def _static_age(self, found, remove):
+        tenant = tuple(s for s in found['static_locks']
+                       if s.kind in static_locks.TENANT_KINDS)
+        removable = any(s.kind in static_locks.REMOVABLE_KINDS
+                        for s in tenant)
+        action = self._conf.miglock_sla.static_max_age_action
+        if remove is None or not removable:
+            action = static_age.ACTION_NOTIFY
+        return static_age.StaticAge(
+            instance_uuid=found['instance_uuid'],
+            project_id=found['project_id'], static_locks=tenant,
+            static_since=found['static_since'],
+            max_age_at=static_age.max_age_at(
+                found['static_since'], self._conf.miglock_sla.static_max_age),
+            action=action, notified=frozenset(found['notified']))
+
+    @staticmethod
+    def _lapse(age, remove):
+        try:
+            remove(age)
+        except Exception as exc:
+            # Tried again on the next run: the lock still counts meanwhile.
+            LOG.warning('Could not lapse the static lock of %(instance)s: '
+                        '%(error)s', {'instance': age.instance_uuid,
+                                      'error': exc})
+            return False
+        return True
 
     def reap(self, limit=1000):
         """Record expired holds and notify about each."""

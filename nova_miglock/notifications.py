@@ -13,9 +13,10 @@
 
 Every payload is a versioned object of ``nova_miglock.payloads``, like
 Nova's: ``miglock_object.name``, ``.namespace``, ``.version`` and
-``.data``, each payload class with its own version. Each carries the
-instance's lock state after the change, so a host agent can mirror it into
-the domain without asking the store.
+``.data``, each payload class with its own version. Each about an
+instance's lock carries its lock state after the change, so a host agent
+can mirror it into the domain without asking the store; those about a
+project's tax or a static lock's age carry none, and agents ignore them.
 
 ========================  ===================================================
 event type                when
@@ -35,6 +36,14 @@ miglock.request.opened    a guest was told a move is coming (move request)
 miglock.request.approved  the guest approved the move early ("go now")
 miglock.request.closed    the request closed (``outcome``: what became of
                           the move)
+miglock.static.expiring   a tenant's static lock nears its maximum age (WARN)
+miglock.static.lapsed     a tenant's static lock reached its maximum age and
+                          stopped counting (WARN)
+miglock.static.overdue    a tenant's static lock is past its maximum age and
+                          still counts ([miglock_sla]/static_max_age_action
+                          = notify; WARN)
+miglock.tax.rated         a project's lock time over a period, at its tax
+                          rate, for a rating service such as CloudKitty
 ========================  ===================================================
 """
 
@@ -74,6 +83,15 @@ def hold_payload(hold, state, actor):
 
 def static_payload(state):
     return _payloads().LockPayload.from_state(state).to_primitive()
+
+
+def tax_payload(project_tax, since, until, window_days):
+    return _payloads().TaxPayload.from_tax(
+        project_tax, since, until, window_days).to_primitive()
+
+
+def static_age_payload(age):
+    return _payloads().StaticAgePayload.from_age(age).to_primitive()
 
 
 def move_payload(state, kind, ticket, actor, reason):
@@ -157,6 +175,15 @@ class Notifier:
 
     def static_changed(self, state):
         self._emit('miglock.lock.static', static_payload, state)
+
+    def static_aged(self, event, age):
+        """``event``: expiring, lapsed or overdue."""
+        self._emit('miglock.static.%s' % event, static_age_payload, age,
+                   warn=True)
+
+    def tax_rated(self, project_tax, since, until, window_days):
+        self._emit('miglock.tax.rated', tax_payload, project_tax, since,
+                   until, window_days)
 
 
 def get_notifier(conf):

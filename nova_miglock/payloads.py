@@ -196,6 +196,78 @@ class MoveRequestPayload(Payload):
             actor=actor or '')
 
 
+@PayloadRegistry.register
+class TaxPayload(Payload):
+    """A project's lock tax over a period, for a rating service.
+
+    ``lock_seconds`` is the period's lock time at face value and
+    ``charged_seconds`` the same times ``rate``: what CloudKitty (or any
+    rating service) rates. ``used_seconds``, ``allowance_seconds`` and
+    ``refused_moves`` are the trailing history the rate was computed from
+    (``nova_miglock.tax``).
+    """
+
+    # Version 1.0: Initial version
+    VERSION = '1.0'
+
+    fields = {
+        'project_id': fields.StringField(),
+        'period_start': fields.StringField(),
+        'period_end': fields.StringField(),
+        'lock_seconds': fields.FloatField(),
+        'rate': fields.FloatField(),
+        'charged_seconds': fields.FloatField(),
+        'window_days': fields.IntegerField(),
+        'used_seconds': fields.FloatField(),
+        'allowance_seconds': fields.FloatField(),
+        'refused_moves': fields.IntegerField(),
+    }
+
+    @classmethod
+    def from_tax(cls, project_tax, since, until, window_days):
+        return cls(
+            project_id=project_tax.project_id,
+            period_start=lock.isoformat(since),
+            period_end=lock.isoformat(until),
+            lock_seconds=project_tax.lock_seconds,
+            rate=project_tax.rate,
+            charged_seconds=project_tax.charged_seconds,
+            window_days=window_days,
+            used_seconds=project_tax.used_seconds,
+            allowance_seconds=project_tax.allowance_seconds,
+            refused_moves=project_tax.refused_moves)
+
+
+@PayloadRegistry.register
+class StaticAgePayload(Payload):
+    """A tenant's static lock near or past ``[miglock_sla]/static_max_age``.
+
+    ``action`` is what happens at ``max_age_at``: ``lapse`` (the lock stops
+    counting) or ``notify`` (it keeps counting).
+    """
+
+    # Version 1.0: Initial version
+    VERSION = '1.0'
+
+    fields = {
+        'instance_uuid': fields.UUIDField(),
+        'project_id': fields.StringField(nullable=True),
+        'static_locks': fields.ListOfDictOfNullableStringsField(),
+        'static_since': fields.StringField(),
+        'max_age_at': fields.StringField(),
+        'action': fields.StringField(),
+    }
+
+    @classmethod
+    def from_age(cls, age):
+        return cls(
+            instance_uuid=age.instance_uuid, project_id=age.project_id,
+            static_locks=[s.to_dict() for s in age.static_locks],
+            static_since=lock.isoformat(age.static_since),
+            max_age_at=lock.isoformat(age.max_age_at),
+            action=age.action)
+
+
 def data_of(primitive, name):
     """The fields of a received payload ``name``, if this code reads it.
 

@@ -13,7 +13,8 @@
 
 Guests are governed by flavor extra specs (they hold no Keystone token);
 these rules govern people: who may see an instance's lock, take or release a
-hold on it, break holds, or exempt it from its static locks. Operators
+hold on it, set a static lock (tag or property), break holds, or exempt it
+from its static locks. Operators
 override them in Nova's policy.yaml.
 """
 
@@ -30,6 +31,7 @@ HOLD = PREFIX % 'hold'
 RELEASE = PREFIX % 'release'
 BREAK = PREFIX % 'break'
 EXEMPT = PREFIX % 'exempt'
+STATIC = PREFIX % 'static'
 END_MOVE = PREFIX % 'end_move'
 TICKETS = 'miglock:tickets:list'
 # Listing is not about one server: its own prefix.
@@ -195,6 +197,26 @@ RULES = [
         description="Let moves ignore a server's static locks for a while "
                     "(audited).",
         operations=[{'method': 'POST', 'path': _PATH + '/action (exempt)'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=STATIC, check_str=MEMBER,
+        description="Lock a server against migration until told otherwise: "
+                    "set the server tag [miglock]/static_tag or the server "
+                    "property [miglock]/static_property to true, when "
+                    "creating the server or later. The flavor's "
+                    "miglock:tenant_static, the project's quota "
+                    "static_locks and [miglock_sla]/tenant_static_locks "
+                    "must allow it too; removing the lock is not governed.",
+        operations=[{'method': 'PUT',
+                     'path': '/servers/{server_id}/tags/{tag}'},
+                    {'method': 'PUT', 'path': '/servers/{server_id}/tags'},
+                    {'method': 'POST',
+                     'path': '/servers/{server_id}/metadata'},
+                    {'method': 'PUT',
+                     'path': '/servers/{server_id}/metadata'},
+                    {'method': 'PUT',
+                     'path': '/servers/{server_id}/metadata/{key}'},
+                    {'method': 'POST', 'path': '/servers'}],
         scope_types=['project']),
     policy.DocumentedRuleDefault(
         name=END_MOVE, check_str=ADMIN,

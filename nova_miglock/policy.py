@@ -11,9 +11,12 @@
 # under the License.
 """Who may lock, and for how long.
 
-Flavor extra specs are the instance's SLA: ``miglock:guest_lock`` says
-whether the guest may lock itself and ``miglock:max_lease`` lowers the lease
-cap. People (tenants, operators) are governed by oslo.policy rules
+The configuration, the flavor's extra specs and the project's limits are
+the instance's SLA, combined by ``nova_miglock.decisions.sla``:
+``miglock:guest_lock`` says whether the guest may lock itself,
+``miglock:tenant_static`` whether the tenant may set a static lock, and
+``miglock:max_lease`` and ``miglock:max_hold`` lower the caps. People
+(tenants, operators) are governed by oslo.policy rules
 (``nova_miglock.policies``). Every refusal names the rule that refused it.
 """
 
@@ -22,6 +25,7 @@ import threading
 from oslo_config import cfg
 from oslo_policy import policy as oslo_policy
 
+from nova_miglock.decisions import sla
 from nova_miglock import lock
 from nova_miglock import policies
 
@@ -30,44 +34,80 @@ _ENFORCER_LOCK = threading.Lock()
 
 GUEST_LOCK_SPEC = 'miglock:guest_lock'
 MAX_LEASE_SPEC = 'miglock:max_lease'
-ALLOWED = 'allowed'
+MAX_HOLD_SPEC = 'miglock:max_hold'
+TENANT_STATIC_SPEC = 'miglock:tenant_static'
+ALLOWED = sla.ALLOWED
 
 
-def check_guest_may_lock(conf, extra_specs):
-    """Raise NotPermitted unless the flavor (or the default) allows it."""
-    value = (extra_specs or {}).get(GUEST_LOCK_SPEC)
-    if value is not None:
-        if value.strip().lower() != ALLOWED:
-            raise lock.NotPermitted(
-                'migration locks by the guest are forbidden for this '
-                "instance's flavor (extra spec %s=%s)"
-                % (GUEST_LOCK_SPEC, value),
-                rule='flavor %s' % GUEST_LOCK_SPEC)
-        return
-    if conf.miglock.guest_locks != ALLOWED:
+def _flavor(extra_specs, spec):
+    value = (extra_specs or {}).get(spec)
+    return sla.Setting(value, 'flavor extra spec %s=%s' % (spec, value))
+
+
+def _project(project_sla, name):
+    value = (project_sla or {}).get(name)
+    return sla.Setting(value, 'project quota %s=%s' % (name, value))
+
+
+def _default(conf, group, name):
+    value = getattr(conf[group], name)
+    return sla.Setting(value, '[%s]/%s=%s' % (group, name, value))
+
+
+def check_guest_may_lock(conf, extra_specs, project_sla=None):
+    """Raise NotPermitted unless the SLA lets the guest lock itself.
+
+    ``project_sla``: the project's limits (``LockManager.get_quota``), or
+    None where only the flavor and the configuration count.
+    """
+    decided = sla.permission(
+        _default(conf, 'miglock', 'guest_locks'),
+        _flavor(extra_specs, GUEST_LOCK_SPEC),
+        _project(project_sla, 'guest_locks'))
+    if not decided.allowed:
         raise lock.NotPermitted(
-            'migration locks by the guest are forbidden unless the flavor '
-            'allows them (extra spec %s=allowed; [miglock]/guest_locks=%s)'
-            % (GUEST_LOCK_SPEC, conf.miglock.guest_locks),
-            rule='[miglock]/guest_locks')
+            'migration locks by the guest are forbidden for this instance '
+            '(%s)' % decided.rule, rule=decided.rule)
 
 
-def hold_limits(conf, extra_specs=None):
-    """The caps of one acquire: configuration, lowered by the flavor."""
-    max_lease, rule = conf.miglock.max_lease, '[miglock]/max_lease'
-    value = (extra_specs or {}).get(MAX_LEASE_SPEC)
-    if value is not None:
-        try:
-            flavor_cap = int(value)
-        except ValueError:
-            flavor_cap = None
-        if flavor_cap is not None and 0 < flavor_cap < max_lease:
-            max_lease = flavor_cap
-            rule = 'flavor extra spec %s=%d' % (MAX_LEASE_SPEC, flavor_cap)
-    return lock.HoldLimits(max_lease=max_lease,
-                           max_hold=conf.miglock.max_hold,
+def check_tenant_may_lock(conf, extra_specs, project_sla=None):
+    """Raise NotPermitted unless the SLA lets the tenant set a static lock.
+
+    Only a tenant's server tag, server property or image property; the
+    flavor's ``miglock:static`` is the operator's and always counts.
+    """
+    decided = tenant_static_permission(conf, extra_specs, project_sla)
+    if not decided.allowed:
+        raise lock.NotPermitted(
+            'static migration locks by the tenant are forbidden for this '
+            'instance (%s)' % decided.rule, rule=decided.rule)
+
+
+def tenant_static_permission(conf, extra_specs, project_sla=None):
+    """The ``sla.Permission`` of a tenant's static locks."""
+    return sla.permission(
+        _default(conf, 'miglock_sla', 'tenant_static_locks'),
+        _flavor(extra_specs, TENANT_STATIC_SPEC),
+        _project(project_sla, 'static_locks'))
+
+
+def hold_limits(conf, extra_specs=None, project_sla=None):
+    """The caps of one acquire: configuration, lowered by flavor, project.
+
+    :returns: ``(HoldLimits, rule)``, the rule naming what set max_lease.
+    """
+    lease = sla.cap(
+        sla.Setting(conf.miglock.max_lease, '[miglock]/max_lease'),
+        _flavor(extra_specs, MAX_LEASE_SPEC),
+        _project(project_sla, 'max_lease'))
+    hold = sla.cap(
+        sla.Setting(conf.miglock.max_hold, '[miglock]/max_hold'),
+        _flavor(extra_specs, MAX_HOLD_SPEC),
+        _project(project_sla, 'max_hold'))
+    return lock.HoldLimits(max_lease=lease.seconds,
+                           max_hold=hold.seconds,
                            min_unlocked_gap=conf.miglock.min_unlocked_gap,
-                           max_holders=conf.miglock.max_holders), rule
+                           max_holders=conf.miglock.max_holders), lease.rule
 
 
 def check_lease(limits, rule, lease_seconds):

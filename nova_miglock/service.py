@@ -125,6 +125,7 @@ def _build_listener(conf):
     from nova_miglock import nova_client
     from nova_miglock import placement_refresh
     from nova_miglock import reconcile
+    from nova_miglock import sla_tasks
 
     manager = lock_manager.LockManager(conf)
     reconciler = reconcile.TicketReconciler(
@@ -135,8 +136,11 @@ def _build_listener(conf):
     if conf.miglock_metrics.enabled:
         from nova_miglock.metrics import server as metrics_server
         metrics = metrics_server.MetricsServer(conf, manager.store)
+    sla = sla_tasks.periodic_tasks(
+        conf, manager, lambda: nova_client.from_conf(
+            conf, version=sla_tasks.TAGS_MICROVERSION))
     return listener.Listener(conf, manager, reconciler, placement=refresh,
-                             metrics=metrics)
+                             metrics=metrics, tasks=sla)
 
 
 def _build_compute(conf):

@@ -85,7 +85,7 @@ def find_routers(app):
     return found
 
 
-def _resources(router):
+def resources(router):
     """Every distinct Resource of a router, with its route action names."""
     resources = {}
     for route in router.map.matchlist:
@@ -128,7 +128,7 @@ def install(app, actions, judge):
     by_function = {MOVE_METHODS[action]: action for action in actions}
     for router in routers:
         found = set()
-        for resource, route_actions in _resources(router):
+        for resource, route_actions in resources(router):
             found |= _wrap_table(resource.wsgi_actions, by_function, judge)
             found |= _wrap_routed(resource.controller, route_actions,
                                   by_function, judge)

@@ -38,6 +38,7 @@ import webob.exc
 from nova_miglock.api import base
 from nova_miglock.api import dispatch
 from nova_miglock.api import instances
+from nova_miglock.api import static_gate
 from nova_miglock import conf as miglock_conf
 from nova_miglock import decisions
 from nova_miglock import drain
@@ -69,9 +70,16 @@ class MigrationLockGate(base.LockFilter):
         return _filter
 
     def install(self):
-        """Put the gate on every move method of the routers below."""
-        return dispatch.install(self.application,
-                                self._conf.miglock_gate.moves, self.judge)
+        """Put the gate on every move method of the routers below.
+
+        And on the methods that set a tag or a property, where the SLA
+        says who may set a static lock (:mod:`.static_gate`).
+        """
+        routers = dispatch.install(self.application,
+                                   self._conf.miglock_gate.moves, self.judge)
+        static_gate.install(self.application, static_gate.StaticLockGate(
+            self._conf, self._manager).judge)
+        return routers
 
     def judge(self, req, action, server_id, call):
         """Let ``call`` (Nova's move method) run only for an admitted move.

@@ -181,9 +181,12 @@ class MigrationLockMetadata(base.LockFilter):
         return responses.json_response(200, guest_views.grant(grant))
 
     def _state_body(self, target, state):
-        limits, rule = policy.hold_limits(self._conf, target.extra_specs)
+        project_sla = self._manager.get_quota(target.project_id)
+        limits, rule = policy.hold_limits(self._conf, target.extra_specs,
+                                          project_sla)
         try:
-            policy.check_guest_may_lock(self._conf, target.extra_specs)
+            policy.check_guest_may_lock(self._conf, target.extra_specs,
+                                        project_sla)
             may_lock = True
         except lock.NotPermitted:
             may_lock = False

@@ -142,13 +142,24 @@ list_query = {
 # default; -1 is unlimited. The store keeps 32-bit integers.
 _quota_limit = {'type': ['integer', 'null'], 'minimum': -1,
                 'maximum': 2 ** 31 - 1}
+# The project's SLA; null leaves it to the flavor and the configuration.
+_sla_permission = {'type': ['string', 'null'],
+                   'enum': ['allowed', 'forbidden', None]}
+_sla_cap = {'type': ['integer', 'null'], 'minimum': 1,
+            'maximum': 2 ** 31 - 1}
+SLA_FIELDS = ('guest_locks', 'static_locks', 'max_lease', 'max_hold')
 quota_update = {
     'title': 'Set quota',
     'type': 'object',
     'properties': {'quota': {
         'type': 'object',
         'properties': {'locked_instances': _quota_limit,
-                       'lock_seconds_per_day': _quota_limit},
+                       'lock_seconds_per_day': _quota_limit,
+                       # From version 1.1: the project's SLA.
+                       'guest_locks': _sla_permission,
+                       'static_locks': _sla_permission,
+                       'max_lease': _sla_cap,
+                       'max_hold': _sla_cap},
         'minProperties': 1,
         'additionalProperties': False}},
     'required': ['quota'],
@@ -382,6 +393,11 @@ quota_response = {
             'project_id': {'type': 'string'},
             'locked_instances': {'type': 'integer', 'minimum': -1},
             'lock_seconds_per_day': {'type': 'integer', 'minimum': -1},
+            # From version 1.1.
+            'guest_locks': _sla_permission,
+            'static_locks': _sla_permission,
+            'max_lease': _sla_cap,
+            'max_hold': _sla_cap,
         },
         'required': ['project_id', 'locked_instances',
                      'lock_seconds_per_day'],

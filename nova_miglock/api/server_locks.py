@@ -229,6 +229,13 @@ class MigrationLockServers(operator_api.OperatorEndpoints, base.LockFilter):
     def quota_update(self, context, version, project, *, body):
         policy.authorize(context, policies.QUOTA_UPDATE,
                          {'project_id': project})
+        sla_fields = set(body['quota']) & set(schemas.SLA_FIELDS)
+        if sla_fields and version < versions.SLA_VERSION:
+            raise lock.InvalidRequest(
+                'Invalid request body: quota: %s need version %s or later '
+                '(%s: miglock %s)' % (', '.join(sorted(sla_fields)),
+                                      versions.SLA_VERSION, versions.HEADER,
+                                      versions.SLA_VERSION))
         limits = self._manager.set_quota(project, **body['quota'])
         LOG.info('Lock quota of project %(project)s set to %(limits)s by '
                  '%(actor)s', {'project': project, 'limits': limits,

@@ -61,8 +61,11 @@ class Version:
 
 MIN_VERSION = Version(1, 0)
 MAX_VERSION = Version(1, 1)
-# Group disruption budgets (/os-miglock/groups).
+# 1.1: group disruption budgets (/os-miglock/groups), and a project's
+# quota carries its SLA (guest_locks, static_locks, max_lease, max_hold),
+# shown and set by /os-miglock/quotas/{project_id}.
 GROUPS = Version(1, 1)
+SLA_VERSION = Version(1, 1)
 
 
 def requested(environ):

@@ -20,6 +20,8 @@ here and nowhere else. The compute host is never shown: like Nova, tenants
 are not told where their instance runs.
 """
 
+from nova_miglock.api import schemas
+from nova_miglock.api import versions as api_versions
 from nova_miglock import lock
 
 
@@ -133,9 +135,12 @@ def usage(usages, totals, since, until, version):
 
 def quota(project_id, limits, version):
     """``/os-miglock/quotas/{project_id}``: the effective limits."""
-    return {'quota': {'project_id': project_id,
-                      'locked_instances': limits['locked_instances'],
-                      'lock_seconds_per_day': limits['lock_seconds_per_day']}}
+    body = {'project_id': project_id,
+            'locked_instances': limits['locked_instances'],
+            'lock_seconds_per_day': limits['lock_seconds_per_day']}
+    if version >= api_versions.SLA_VERSION:
+        body.update((name, limits.get(name)) for name in schemas.SLA_FIELDS)
+    return {'quota': body}
 
 
 def versions(base_url, minimum, maximum):

@@ -28,13 +28,15 @@ from nova_miglock.conf import miglock
 from nova_miglock.conf import notifications
 from nova_miglock.conf import nova_client
 from nova_miglock.conf import quota
+from nova_miglock.conf import sla
 from nova_miglock.conf import store
+from nova_miglock.conf import tax
 from nova_miglock.conf import weigher
 
 CONF = cfg.CONF
 
 _MODULES = (miglock, store, database, quota, metadata, gate, notifications,
-            listener, metrics, nova_client, compute, hook, weigher)
+            listener, metrics, nova_client, compute, hook, weigher, sla, tax)
 
 
 def register_opts(conf):

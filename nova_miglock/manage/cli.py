@@ -76,6 +76,23 @@ def _limit(text):
     return value
 
 
+_SLA_PERMISSIONS = ('allowed', 'forbidden', 'default')
+
+
+def _sla_cap(text):
+    if text == 'default':
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < 1:
+        raise argparse.ArgumentTypeError(
+            'a cap is a whole number of seconds >= 1 or "default", got %r'
+            % text)
+    return value
+
+
 def _seconds(text):
     try:
         value = int(text)
@@ -202,6 +219,24 @@ def build_parser():
     cmd.add_argument('--until', type=_timestamp,
                      help='end (UTC, ISO 8601); default: now')
 
+    static_cmds = area('static', "tenants' static locks")
+    cmd = add(static_cmds, 'age', commands.static_age,
+              'give the warnings and lapses due under '
+              '[miglock_sla]/static_max_age, each once')
+    cmd.add_argument('--lapse', action='store_true',
+                     help="take a lapsed lock's tag and property off the "
+                     'server through Nova ([miglock_nova] credentials); '
+                     'without it, old locks are only notified as overdue')
+    cmd.add_argument('--limit', type=_positive, default=1000)
+
+    tax_cmds = area('tax', 'the lock tax by history')
+    cmd = add(tax_cmds, 'rate', commands.tax_rate,
+              "store every project's tax rate from its trailing history and "
+              "notify each project's charge (miglock.tax.rated)")
+    cmd.add_argument('--since', type=_timestamp,
+                     help='start of the charged period (UTC, ISO 8601); '
+                     'default: today 00:00')
+
     cmd = add(areas, 'reap', commands.reap,
               'record expired holds in the ledger and drop them')
     cmd.add_argument('--limit', type=_positive, default=1000)
@@ -226,6 +261,16 @@ def build_parser():
     cmd.add_argument('--lock-seconds-per-day', type=_limit,
                      help='lock-seconds per UTC day (-1: unlimited, '
                      '"default": configured default)')
+    for name, what in (('guest', 'guests'), ('static', 'tenants (tag, '
+                                             'property or image)')):
+        cmd.add_argument('--%s-locks' % name, choices=_SLA_PERMISSIONS,
+                         help='SLA: whether %s may lock; the flavor may '
+                         'forbid it still ("default": the flavor or the '
+                         'configuration decides)' % what)
+    for name in ('lease', 'hold'):
+        cmd.add_argument('--max-%s' % name, type=_sla_cap,
+                         help='SLA: lower [miglock]/max_%s for this project '
+                         '(seconds; "default": no project cap)' % name)
 
     ticket_cmds = area('ticket', 'admitted moves (migration tickets)')
     cmd = add(ticket_cmds, 'list', commands.ticket_list,

@@ -27,6 +27,8 @@ from nova_miglock.manage import guest
 from nova_miglock.manage import hook
 from nova_miglock.manage import output
 from nova_miglock import manager as lock_manager
+from nova_miglock import nova_client
+from nova_miglock import sla_tasks
 
 CONF = miglock_conf.CONF
 
@@ -211,18 +213,62 @@ def usage(manager, args):
     usages = manager.usage(project_id=args.project, since=since,
                            until=until)
     totals = accounting.per_project(usages)
+    taxes = manager.project_taxes(since=since, until=until,
+                                  project_id=args.project)
     if args.format == 'json':
         output.emit_json({'since': since, 'until': until,
                           'instances': [u.to_dict() for u in usages],
-                          'projects': totals})
+                          'projects': totals,
+                          'taxes': [t.to_dict() for t in taxes]})
         return
     print('Lock-seconds from %s to %s' % (lock.isoformat(since),
                                           lock.isoformat(until)))
     output.emit_table(['Project', 'Instance', 'Lock-seconds', 'Holds'],
                       [[u.project_id, u.instance_uuid, u.lock_seconds,
                         u.holds] for u in usages])
-    output.emit_table(['Project', 'Lock-seconds'],
-                      sorted(totals.items()), title='Per project:')
+    output.emit_table(
+        ['Project', 'Lock-seconds', 'Tax rate', 'Charged seconds',
+         'Trailing seconds', 'Allowance', 'Refused moves'],
+        [[t.project_id, t.lock_seconds, t.rate, t.charged_seconds,
+          t.used_seconds, t.allowance_seconds, t.refused_moves]
+         for t in taxes],
+        title='Per project (tax over the last %d days):'
+        % CONF.miglock_tax.window_days)
+
+
+def static_age(manager, args):
+    remove = None
+    if args.lapse:
+        remove = sla_tasks.nova_remover(lambda: nova_client.from_conf(
+            CONF, sla_tasks.TAGS_MICROVERSION))
+    given = manager.age_static_locks(remove=remove, limit=args.limit)
+    if args.format == 'json':
+        output.emit_json([dict(
+            notice=notice, instance_uuid=a.instance_uuid,
+            project_id=a.project_id, static_since=a.static_since,
+            max_age_at=a.max_age_at) for notice, a in given])
+        return
+    output.emit_table(['Instance', 'Project', 'Notice', 'Since',
+                       'Max age at'],
+                      [[a.instance_uuid, a.project_id, notice,
+                        lock.isoformat(a.static_since),
+                        lock.isoformat(a.max_age_at)] for notice, a in given])
+
+
+def tax_rate(manager, args):
+    now = manager.now()
+    since = args.since or _day_start(now)
+    if since >= now:
+        raise lock.InvalidRequest('--since must be in the past')
+    taxes = manager.rate_projects(since=since, until=now)
+    if args.format == 'json':
+        output.emit_json([t.to_dict() for t in taxes])
+        return
+    output.emit_table(['Project', 'Tax rate', 'Charged seconds'],
+                      [[t.project_id, t.rate, t.charged_seconds]
+                       for t in taxes],
+                      title='Rates stored; leases are cut by them when '
+                      '[miglock_tax]/enabled:')
 
 
 def reap(manager, args):
@@ -253,15 +299,20 @@ def quota_show(manager, args):
         output.emit_fields(sorted(limits.items()))
 
 
+QUOTA_OPTIONS = ('locked_instances', 'lock_seconds_per_day', 'guest_locks',
+                 'static_locks', 'max_lease', 'max_hold')
+
+
 def quota_set(manager, args):
     changes = {}
-    for name in ('locked_instances', 'lock_seconds_per_day'):
+    for name in QUOTA_OPTIONS:
         value = getattr(args, name)
         if value is not None:
             changes[name] = None if value == 'default' else value
     if not changes:
         raise lock.InvalidRequest(
-            'give --locked-instances and/or --lock-seconds-per-day')
+            'give at least one of %s' % ', '.join(
+                '--' + name.replace('_', '-') for name in QUOTA_OPTIONS))
     manager.set_quota(args.project, **changes)
     quota_show(manager, args)
 

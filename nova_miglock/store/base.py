@@ -22,6 +22,7 @@ import dataclasses
 import datetime
 import time
 
+from nova_miglock import accounting
 from nova_miglock import lock
 
 # Polling interval bounds while a hold request waits for a move to end.
@@ -339,6 +340,31 @@ class LockStore(metaclass=abc.ABCMeta):
                                            since=since, until=until)
                 if row['holder'] is not None]
 
+    def hold_lives(self, *, project_id=None, since=None, until=None):
+        """The lives of holds and static locks, one mapping each.
+
+        Keys ``instance_uuid``, ``holder``, ``acquired_at``,
+        ``project_id``, ``expires_at`` (latest; None for a static lock)
+        and ``ended_at`` (first end event, or None). Drivers fold them
+        in the database; this default folds ``hold_events``.
+        """
+        lives = {}
+        for row in self.hold_events(project_id=project_id, since=since,
+                                    until=until):
+            key = (row['instance_uuid'], row['holder'], row['acquired_at'])
+            life = lives.setdefault(key, dict(
+                zip(('instance_uuid', 'holder', 'acquired_at'), key),
+                project_id=row['project_id'], expires_at=None,
+                ended_at=None))
+            if row['expires_at'] is not None and (
+                    life['expires_at'] is None or
+                    row['expires_at'] > life['expires_at']):
+                life['expires_at'] = row['expires_at']
+            if row['event'] in accounting.END_EVENTS and \
+                    life['ended_at'] is None:
+                life['ended_at'] = row['at']
+        return list(lives.values())
+
     @abc.abstractmethod
     def lock_summary(self, *, refusal_window, age_bounds, lease_bounds):
         """Aggregates over the whole store, read in one transaction.
@@ -368,6 +394,46 @@ class LockStore(metaclass=abc.ABCMeta):
     @abc.abstractmethod
     def set_quota(self, project_id, **limits):
         """Override quota limits of a project; ``None`` restores default."""
+
+    @abc.abstractmethod
+    def static_ages(self, *, set_before, limit=1000):
+        """Tenant static locks that began before ``set_before``.
+
+        :returns: dicts with ``instance_uuid``, ``project_id``,
+            ``static_since``, ``static_locks`` and ``notified`` (the age
+            notices the ledger holds for that lock), oldest first.
+        """
+
+    @abc.abstractmethod
+    def record_static_notice(self, instance_uuid, *, notice, static_since,
+                             actor):
+        """Record an age notice of the lock that began at ``static_since``.
+
+        ``lapsed`` ends the lock's charge. Returns False, recording
+        nothing, when that lock has ended meanwhile.
+        """
+
+    @abc.abstractmethod
+    def check_static_quota(self, project_id, instance_uuid):
+        """Raise QuotaExceeded if a new static lock is over the quota.
+
+        That is when the instance is not locked yet and its project
+        already has ``locked_instances`` locked.
+        """
+
+    @abc.abstractmethod
+    def count_events(self, event, *, since, until):
+        """``{project_id: n}``: ledger events ``event`` in ``[since, until)``.
+
+        Counted by the store (GROUP BY), not row by row.
+        """
+
+    @abc.abstractmethod
+    def set_tax_rates(self, rates):
+        """Store each project's tax rate; every other project's becomes 1.
+
+        ``rates``: ``{project_id: rate}``; a rate of 1 is stored as none.
+        """
 
     @abc.abstractmethod
     def now(self):

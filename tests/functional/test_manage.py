@@ -163,11 +163,26 @@ def test_quota_set_and_show(url):
     assert data['lock_seconds_per_day'] == -1
 
 
+def test_quota_set_sets_and_resets_the_projects_sla(url):
+    assert manage(url, 'quota', 'set', 'proj', '--static-locks',
+                  'forbidden', '--max-lease', '600').returncode == 0
+    data = json.loads(manage(url, 'quota', 'show', 'proj', '--format',
+                             'json').stdout)
+    assert (data['static_locks'], data['max_lease'], data['guest_locks'],
+            data['max_hold']) == ('forbidden', 600, None, None)
+    manage(url, 'quota', 'set', 'proj', '--static-locks', 'default')
+    data = json.loads(manage(url, 'quota', 'show', 'proj', '--format',
+                             'json').stdout)
+    assert (data['static_locks'], data['max_lease']) == (None, 600)
+
+
 @pytest.mark.parametrize('args, fragment', [
     (['lock', 'show', 'not-a-uuid'], 'instance must be a UUID'),
     (['lock', 'break', INSTANCE, '--reason', ' '], '--reason must say why'),
     (['usage', '--since', 'yesterday'], 'not an ISO 8601 date'),
     (['quota', 'set', 'proj', '--locked-instances', '-5'], 'limit is a '),
+    (['quota', 'set', 'proj', '--max-hold', '0'], 'a cap is a whole'),
+    (['quota', 'set', 'proj', '--guest-locks', 'maybe'], 'invalid choice'),
     (['lock', 'frobnicate'], 'invalid choice'),
     (['lock', 'hold', INSTANCE, '--holder', 'maint'], 'give --project'),
     (['lock', 'hold', INSTANCE, '--holder', 'bad name', '--project', 'p'],

@@ -25,10 +25,12 @@ import os
 from oslo_versionedobjects import fixture
 import pytest
 
+from nova_miglock.decisions import static_age
 from nova_miglock import lock
 from nova_miglock import notifications
 from nova_miglock import payloads
 from nova_miglock.store.sql import requests
+from nova_miglock import tax
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -43,9 +45,13 @@ FINGERPRINTS = {
     'LockPayload': '1.0-2a2123acc268a6965c90174e17a7ebf7',
     'MovePayload': '1.0-0f39a44f3979740102ebaae61bec7527',
     'MoveRequestPayload': '1.0-3f6166b2f21888b9e3ae136887f32d37',
+    'StaticAgePayload': '1.0-c77809ec7c00fa653a87026fe8bb5212',
+    'TaxPayload': '1.0-54185b6058f8fe30765c4d4704afd62e',
 }
 
 NOW = datetime.datetime(2026, 11, 26, 12, 0, 0)
+# Events about a project or a lock's age, carrying no lock state.
+LOCKLESS = ('miglock.request.', 'miglock.tax.', 'miglock.static.')
 UUID = '8b5a3c1e-0b7e-4c55-9d54-1a2b3c4d5e6f'
 
 
@@ -143,6 +149,18 @@ def _sent():
     notifier.request_changed('approved', request, actor='user:guest')
     notifier.request_changed('closed', request, actor='user:admin',
                              outcome='moved')
+    age = static_age.StaticAge(
+        instance_uuid=UUID, project_id='p1',
+        static_locks=(lock.StaticLock('tag', 'miglock:static'),),
+        static_since=NOW - datetime.timedelta(days=30),
+        max_age_at=NOW + datetime.timedelta(days=1), action='lapse')
+    for notice in ('expiring', 'lapsed', 'overdue'):
+        notifier.static_aged(notice, age)
+    notifier.tax_rated(
+        tax.ProjectTax(project_id='p1', used_seconds=9000.0,
+                       allowance_seconds=3600.0, refused_moves=0, rate=2.5,
+                       lock_seconds=1800.0, charged_seconds=4500.0),
+        NOW - datetime.timedelta(hours=12), NOW, 30)
     return capture.sent
 
 
@@ -167,6 +185,7 @@ def test_every_event_has_a_current_sample():
     write = os.environ.get('MIGLOCK_WRITE_SAMPLES') == '1'
     sent = _sent()
     assert len({event for event, _p, _payload in sent}) == len(sent) == 14
+    assert len({event for event, _p, _payload in sent}) == len(sent) == 15
     for event_type, priority, payload in sent:
         text = json.dumps({'event_type': event_type, 'priority': priority,
                            'payload': payload}, indent=4,
@@ -234,8 +253,9 @@ def test_consumers_refuse_what_is_not_a_payload():
 
 def test_the_host_agent_reads_the_lock_of_every_event_by_version():
     for event_type, _priority, payload in _sent():
-        if event_type.startswith('miglock.request.'):
-            # A move request carries no lock: its holds' own events do.
+        if event_type.startswith(LOCKLESS):
+            # A move request, an aged static lock or a tax carries no lock:
+            # host agents ignore them (a hold's own events carry it).
             with pytest.raises(payloads.PayloadError):
                 payloads.lock_of(payload)
             continue

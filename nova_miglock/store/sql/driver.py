@@ -44,7 +44,9 @@ from nova_miglock.store.sql import queries
 from nova_miglock.store.sql import quota
 from nova_miglock.store.sql import renewals
 from nova_miglock.store.sql import requests
+from nova_miglock.store.sql import static_life
 from nova_miglock.store.sql import summary
+from nova_miglock.store.sql import usage
 from nova_miglock.store.sql import writes
 
 LOG = logging.getLogger(__name__)
@@ -366,7 +368,8 @@ class SQLLockStore(base.LockStore):
             if not decision.admitted:
                 writes.update_instance(
                     conn, row.instance_uuid, static_locks=static_text,
-                    migration_requested_at=now)
+                    migration_requested_at=now, **static_life.track(
+                        conn, row, now, static_locks, actor))
                 self._record(conn, at=now, event=lock.EVENT_MOVE_REFUSED,
                              row=row, reason=kind, actor=actor or '',
                              source=judged.locking_source())
@@ -469,7 +472,9 @@ class SQLLockStore(base.LockStore):
         writes.update_instance(
             conn, row.instance_uuid, ticket_id=ticket.ticket_id,
             static_locks=static_text, migration_requested_at=None,
-            generation=generation, updated_at=now)
+            generation=generation, updated_at=now, **static_life.track(
+                conn, row, now, queries.static_locks_from(static_text),
+                actor))
         self._record(conn, at=now, event=lock.EVENT_MOVE_ADMITTED, row=row,
                      reason=kind, actor=actor or '')
         state = self._state(row, now, [], ticket_id=ticket.ticket_id,
@@ -582,6 +587,8 @@ class SQLLockStore(base.LockStore):
             changes = {}
             if text != (row.static_locks or '[]'):
                 changes['static_locks'] = text
+            now = queries.read_now(conn)
+            changes.update(static_life.track(conn, row, now, merged))
             # A notification may be older than a move that ended since:
             # it only fills a host that is unknown, never replaces one.
             if host and row.host is None and not row.ticket_id:
@@ -589,7 +596,7 @@ class SQLLockStore(base.LockStore):
             if changes:
                 writes.update_instance(
                     conn, row.instance_uuid, generation=row.generation + 1,
-                    updated_at=queries.read_now(conn), **changes)
+                    updated_at=now, **changes)
         return self.get_state(instance_uuid), bool(changes)
 
     # -- reads --------------------------------------------------------------
@@ -659,6 +666,11 @@ class SQLLockStore(base.LockStore):
                                 age_bounds=age_bounds,
                                 lease_bounds=lease_bounds)
 
+    def hold_lives(self, *, project_id=None, since=None, until=None):
+        with self._read() as conn:
+            return usage.hold_lives(conn, project_id=project_id,
+                                    since=since, until=until)
+
     def purge(self, before):
         led, tickets = models.ledger, models.tickets
         with self._write() as conn:
@@ -703,20 +715,60 @@ class SQLLockStore(base.LockStore):
 
     @_retry_on_conflict
     def set_quota(self, project_id, **limits):
-        unknown = set(limits) - set(quota.LIMITS)
-        if unknown:
-            raise lock.InvalidRequest('unknown quota %s; known: %s' % (
-                ', '.join(sorted(unknown)), ', '.join(quota.LIMITS)))
-        for name, value in limits.items():
-            if value is not None and (isinstance(value, bool) or
-                                      not isinstance(value, int) or
-                                      value < -1):
-                raise lock.InvalidRequest(
-                    'quota %s must be a whole number >= -1, got %r'
-                    % (name, value))
+        quota.validate(limits)
         with self._write() as conn:
             quota.set_limits(conn, project_id, limits)
         return self.get_quota(project_id)
+
+    def static_ages(self, *, set_before, limit=1000):
+        return static_life.ages(self, set_before=set_before, limit=limit)
+
+    @_retry_on_conflict
+    def record_static_notice(self, instance_uuid, *, notice, static_since,
+                             actor):
+        with self._write() as conn:
+            row = queries.lock_instance(conn, instance_uuid)
+            if row is None or row.static_since != static_since:
+                return False
+            static_life.notice(conn, row, queries.read_now(conn), notice,
+                               actor)
+        return True
+
+    def check_static_quota(self, project_id, instance_uuid):
+        with self._read() as conn:
+            limit = quota.effective_limits(
+                quota.read_row(conn, project_id),
+                self._conf.miglock_quota)['locked_instances']
+            if limit < 0:
+                return
+            count, itself = quota.count_locked(
+                conn, project_id, queries.read_now(conn),
+                excluding=instance_uuid)
+        if not itself and count >= limit:
+            raise lock.QuotaExceeded(
+                'project %s already has %d locked instances, its limit '
+                '(quota locked_instances=%d)' % (project_id, count, limit),
+                limit='locked_instances', value=limit)
+
+    def count_events(self, event, *, since, until):
+        led = models.ledger
+        query = sa.select(led.c.project_id, sa.func.count()).where(
+            led.c.event == event, led.c.at >= since, led.c.at < until,
+        ).group_by(led.c.project_id)
+        with self._read() as conn:
+            return {project: count for project, count in conn.execute(query)}
+
+    @_retry_on_conflict
+    def set_tax_rates(self, rates):
+        quotas = models.quotas
+        taxed = {p: r for p, r in rates.items() if r is not None and r > 1}
+        with self._write() as conn:
+            clear = sa.update(quotas).where(quotas.c.tax_rate.is_not(None))
+            if taxed:
+                clear = clear.where(quotas.c.project_id.not_in(list(taxed)))
+            conn.execute(clear.values(tax_rate=None))
+            for project_id, rate in sorted(taxed.items()):
+                quota.set_limits(conn, project_id, {'tax_rate': rate})
 
     def now(self):
         with self._read() as conn:

@@ -55,6 +55,9 @@ instances = sa.Table(
     # The compute host Nova has the instance on, as last read from Nova
     # (NULL: unknown, e.g. after a move until Nova names the new host).
     sa.Column('host', sa.String(255), nullable=True),
+    # Since when a tenant's static lock has locked the instance without a
+    # break (its age, for [miglock_sla]/static_max_age); NULL: none.
+    sa.Column('static_since', DateTime, nullable=True),
     sa.Index('ix_miglock_instances_project_locked', 'project_id',
              'locked_until'),
     sa.Index('ix_miglock_instances_host', 'host'),
@@ -117,6 +120,14 @@ quotas = sa.Table(
     sa.Column('locked_instances', sa.Integer, nullable=True),
     sa.Column('lock_seconds_per_day', sa.Integer, nullable=True),
     sa.Column('updated_at', DateTime, nullable=False),
+    # The project's SLA (NULL: the flavor or the configuration decides):
+    # 'allowed' or 'forbidden', and caps in seconds.
+    sa.Column('guest_locks', sa.String(16), nullable=True),
+    sa.Column('static_locks', sa.String(16), nullable=True),
+    sa.Column('max_lease', sa.Integer, nullable=True),
+    sa.Column('max_hold', sa.Integer, nullable=True),
+    # The project's tax rate as last computed from its history (NULL: 1).
+    sa.Column('tax_rate', sa.Float, nullable=True),
     **_MYSQL)
 
 # At most one open move request per instance: who asked, why, and the

@@ -25,20 +25,58 @@ from nova_miglock import lock
 from nova_miglock.store.sql import engine
 from nova_miglock.store.sql import models
 
-LIMITS = ('locked_instances', 'lock_seconds_per_day')
+# Counted limits: -1 is none, a row's NULL the configured default.
+QUOTAS = ('locked_instances', 'lock_seconds_per_day')
+# The project's SLA (``nova_miglock.decisions.sla``): NULL is not set, and
+# the flavor or the configuration decides.
+PERMISSIONS = ('guest_locks', 'static_locks')
+CAPS = ('max_lease', 'max_hold')
+SLA = PERMISSIONS + CAPS
+LIMITS = QUOTAS + SLA
+# Computed from the project's history (``nova_miglock.tax``), never set by
+# hand; shown with the limits. None is no tax (rate 1).
+COMPUTED = ('tax_rate',)
 
 
 def effective_limits(quota_row, defaults):
-    """``{name: limit}`` from a quota row (or None) and config defaults."""
+    """``{name: limit}`` from a quota row (or None) and config defaults.
+
+    SLA entries stay None where the project sets none.
+    """
     limits = {}
-    for name in LIMITS:
+    for name in LIMITS + COMPUTED:
         value = quota_row.get(name) if quota_row else None
-        limits[name] = getattr(defaults, name) if value is None else value
+        if value is None and name in QUOTAS:
+            value = getattr(defaults, name)
+        limits[name] = value
     return limits
 
 
 def has_limit(limits):
-    return any(value >= 0 for value in limits.values())
+    return any(limits[name] >= 0 for name in QUOTAS)
+
+
+def validate(limits):
+    """Raise InvalidRequest unless every limit is known and well formed."""
+    unknown = set(limits) - set(LIMITS)
+    if unknown:
+        raise lock.InvalidRequest('unknown quota %s; known: %s' % (
+            ', '.join(sorted(unknown)), ', '.join(LIMITS)))
+    for name, value in limits.items():
+        if value is None:
+            continue
+        if name in PERMISSIONS:
+            if value not in ('allowed', 'forbidden'):
+                raise lock.InvalidRequest(
+                    'quota %s must be allowed or forbidden, got %r'
+                    % (name, value))
+            continue
+        low = -1 if name in QUOTAS else 1
+        if isinstance(value, bool) or not isinstance(value, int) or \
+                value < low:
+            raise lock.InvalidRequest(
+                'quota %s must be a whole number >= %d, got %r'
+                % (name, low, value))
 
 
 def lock_quota_row(conn, project_id, defaults):
@@ -70,6 +108,24 @@ def seconds_to_next_day(now):
     return max(1, math.ceil((tomorrow - now).total_seconds()))
 
 
+def _locked(inst, now):
+    """An instance locked now: by a hold, or by a tenant's static lock."""
+    return sa.or_(inst.c.locked_until > now, inst.c.static_since.is_not(None))
+
+
+def count_locked(conn, project_id, now, *, excluding=None):
+    """Instances of ``project_id`` locked at ``now``, but ``excluding``.
+
+    :returns: ``(count, whether excluding is locked itself)``.
+    """
+    inst = models.instances
+    rows = conn.execute(
+        sa.select(inst.c.instance_uuid).where(
+            inst.c.project_id == project_id, _locked(inst, now))).all()
+    uuids = {row.instance_uuid for row in rows}
+    return len(uuids - {excluding}), excluding in uuids
+
+
 def check(conn, *, instance_row, now, was_locked, charge_delta, limits):
     """Raise QuotaExceeded if granting this acquire breaks a limit."""
     inst = models.instances
@@ -77,10 +133,16 @@ def check(conn, *, instance_row, now, was_locked, charge_delta, limits):
     others = sa.and_(inst.c.project_id == project_id,
                      inst.c.instance_uuid != instance_row.instance_uuid)
     max_locked = limits['locked_instances']
-    if max_locked >= 0 and not was_locked:
+    # A tenant's static lock counts as a lock of its instance (and its
+    # instance is already locked); it never ends by itself, so it gives
+    # no time to retry after.
+    if max_locked >= 0 and not was_locked and \
+            instance_row.static_since is None:
         count, soonest = conn.execute(
             sa.select(sa.func.count(), sa.func.min(inst.c.locked_until))
-            .where(others, inst.c.locked_until > now)).one()
+            .where(others, _locked(inst, now))).one()
+        if soonest is not None and soonest <= now:
+            soonest = None
         if count >= max_locked:
             retry = (math.ceil((soonest - now).total_seconds())
                      if soonest else None)

@@ -109,7 +109,7 @@ class GateDispatchTest(base.NovaTestCase):
         moves = set(dispatch.MOVE_METHODS.values())
         gated = 0
         for router in routers:
-            for resource, _actions in dispatch._resources(router):
+            for resource, _actions in dispatch.resources(router):
                 for name, method in resource.wsgi_actions.items():
                     self.assertNotIn(getattr(method, '__func__', None),
                                      moves)

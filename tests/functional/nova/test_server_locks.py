@@ -266,7 +266,7 @@ class ServerLocksApiTest(base.NovaTestCase):
                 ({'quota': {'locked_instances': 2 ** 31}},
                  'quota/locked_instances: 2147483648 is greater'),
                 ({'quota': {}}, 'quota: give at least one of: '
-                 'lock_seconds_per_day, locked_instances'),
+                 'guest_locks, lock_seconds_per_day, locked_instances'),
                 ({'quota': {'instances': 1}}, "'instances' was unexpected")):
             reply = self.call(self.admin_api, 'PUT', url=mine, body=body)
             self.assertEqual(400, reply.status_code, (body, reply.text))
@@ -288,6 +288,33 @@ class ServerLocksApiTest(base.NovaTestCase):
             schemas.quota_response)
         self.assertEqual(-1, self.store.get_quota(
             self.api.project_id)['locked_instances'])
+
+    def test_the_projects_sla_is_set_at_version_1_1_only(self):
+        mine = '/os-miglock/quotas/%s' % self.api.project_id
+        sla = {'quota': {'static_locks': 'forbidden', 'max_lease': 600}}
+        reply = self.call(self.admin_api, 'PUT', url=mine, body=sla)
+        self.assertEqual(400, reply.status_code, reply.text)
+        self.assertIn('need version 1.1', reply.text)
+        self.assertIsNone(self.store.get_quota(
+            self.api.project_id)['static_locks'])
+        v11 = {'OpenStack-API-Version': 'miglock 1.1'}
+        reply = self.call(self.admin_api, 'PUT', url=mine, body=sla,
+                          headers=v11)
+        self.assertEqual(200, reply.status_code, reply.text)
+        self.assertIn('miglock 1.1', reply.headers['OpenStack-API-Version'])
+        shown = reply.json()['quota']
+        self.assertEqual(('forbidden', 600, None, None),
+                         (shown['static_locks'], shown['max_lease'],
+                          shown['guest_locks'], shown['max_hold']))
+        # The project's cap now refuses a longer lease, naming itself.
+        reply = self.call(self.api, 'PUT', '/holds/etl',
+                          {'lease_seconds': 900})
+        self.assertEqual(422, reply.status_code, reply.text)
+        self.assertIn('project quota max_lease=600', reply.text)
+        # Version 1.0 still shows only the quotas.
+        shown = self.answer(self.call(self.api, 'GET', url=mine), 200,
+                            schemas.quota_response)['quota']
+        self.assertNotIn('static_locks', shown)
 
     def test_operators_list_and_end_moves_nova_never_ended(self):
         # A move admitted whose end Nova never reports (the listener is
