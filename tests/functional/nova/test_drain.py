@@ -211,7 +211,7 @@ class DrainTest(base.NovaTestCase):
                     'lease_seconds': 60}))
         self.on_progress = guest_tries_again
 
-        status, report = self.drain('host1', '--within', '3',
+        status, report = self.drain('host1', '--within', '8',
                                     '--on-deadline', 'break', '--poll', '1')
 
         self.assertEqual(0, status, report)
@@ -311,7 +311,7 @@ class DrainTest(base.NovaTestCase):
     def test_skip_leaves_a_locked_instance_and_says_so(self):
         _moved, held = self.boot_on_host1(2)
         self.hold(held, 300)
-        status, report = self.drain('host1', '--within', '3', '--poll', '1')
+        status, report = self.drain('host1', '--within', '8', '--poll', '1')
         self.assertEqual(1, status)
         self.assertEqual({held['id']}, self.on_host('host1'))
         self.assertEqual({'moved': 1, 'skipped': 1}, report['counts'])
