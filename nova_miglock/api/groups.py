@@ -78,6 +78,21 @@ class GroupBudgets:
         return self.show(req, context, version, project, key)
 
     @staticmethod
+    def _operator_only(context, verb):
+        # A budget of 0 locks every member, with no lease, no quota and
+        # no max_hold: an operator's tool, not a tenant's.
+        if not context.is_admin:
+            raise lock.NotPermitted(
+                'max_moving 0 stops every move of the group; only an '
+                'operator may %s it' % verb, rule='admin')
+
+    def _check_not_frozen(self, context, project, key):
+        """An operator's freeze (max_moving 0) is the operator's to lift."""
+        found = self._manager.group_budget(project, key)
+        if found is not None and found['max_moving'].allowed(1) == 0:
+            self._operator_only(context, 'change or remove')
+
+    @staticmethod
     def _members(context, project, key, group):
         """The group's members as Nova shows them now (uuids)."""
         if group is not None:
@@ -110,13 +125,9 @@ class GroupBudgets:
         policy.authorize(context, policies.GROUP_UPDATE,
                          {'project_id': project})
         if group_rules.parse_budget(
-                body['group']['max_moving']).allowed(1) == 0 and \
-                not context.is_admin:
-            # A budget of 0 locks every member, with no lease, no quota
-            # and no max_hold: an operator's tool, not a tenant's.
-            raise lock.NotPermitted(
-                'max_moving 0 stops every move of the group; only an '
-                'operator may set it', rule='admin')
+                body['group']['max_moving']).allowed(1) == 0:
+            self._operator_only(context, 'set')
+        self._check_not_frozen(context, project, key)
         # Read only once the caller may: a tag group's members are
         # counted in every cell.
         members = self._members(context, project, key, group)
@@ -133,6 +144,7 @@ class GroupBudgets:
     def delete(self, context, project, key):
         policy.authorize(context, policies.GROUP_DELETE,
                          {'project_id': project})
+        self._check_not_frozen(context, project, key)
         if self._manager.delete_group_budget(project, key):
             LOG.info('Disruption budget of %(group)s in project '
                      '%(project)s removed by user %(user)s',

@@ -162,8 +162,13 @@ class GroupBudgetTest(base.NovaTestCase):
         self.assertEqual(403, reply.status_code, reply.text)
         self.assertEqual(200, self.set_budget(self.group['id'], 0,
                                               admin=True).status_code)
-        self.assertEqual(204, self.call(
-            'DELETE', '/os-miglock/groups/%s' % self.group['id']).status_code)
+        # ... and an operator's freeze is the operator's to lift.
+        path = '/os-miglock/groups/%s' % self.group['id']
+        self.assertEqual(403, self.set_budget(self.group['id'],
+                                              1).status_code)
+        self.assertEqual(403, self.call('DELETE', path).status_code)
+        self.assertEqual(204, self.call('DELETE', path,
+                                        admin=True).status_code)
         self.assertEqual(403, self.call(
             'GET', '/os-miglock/groups?project_id=other').status_code)
         self.assertEqual([], self.manager.list_group_budgets())
