@@ -24,6 +24,9 @@ import urllib.parse
 from osc_lib import exceptions
 
 API_VERSION = '1.0'
+# Group disruption budgets exist from this version of the API on; only
+# their calls ask for it, so the rest keeps working with a 1.0 server.
+GROUPS_API_VERSION = '1.1'
 SERVICE_TYPE = 'miglock'
 _UUID = re.compile(r'^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?'
                    r'[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$')
@@ -49,10 +52,11 @@ class Client:
         self._version = version
         self._timeout = timeout
 
-    def _request(self, method, path, body=None, params=None, wait=0):
+    def _request(self, method, path, body=None, params=None, wait=0,
+                 version=None):
         headers = {'Accept': 'application/json',
-                   'OpenStack-API-Version': '%s %s' % (SERVICE_TYPE,
-                                                       self._version)}
+                   'OpenStack-API-Version': '%s %s' % (
+                       SERVICE_TYPE, version or self._version)}
         response = self._session.request(
             self._endpoint + path, method, json=body, params=params,
             headers=headers, raise_exc=False,
@@ -204,6 +208,42 @@ class Client:
         params = {'days': str(days)} if days is not None else {}
         return self._request('GET', self._server_path(server_id, '/model'),
                              params=params)['model']
+
+    # -- group disruption budgets (API version 1.1) -------------------------
+
+    @staticmethod
+    def _group_path(group):
+        return '/os-miglock/groups/%s' % urllib.parse.quote(group, safe=':')
+
+    @staticmethod
+    def _group_params(project_id):
+        return {'project_id': project_id} if project_id else {}
+
+    def group_set(self, group, max_moving, project_id=None):
+        """Set a group's budget: a count (int) or a percentage ("25%")."""
+        return self._request(
+            'PUT', self._group_path(group),
+            body={'group': {'max_moving': max_moving}},
+            params=self._group_params(project_id),
+            version=GROUPS_API_VERSION)['group']
+
+    def group_show(self, group, project_id=None):
+        return self._request('GET', self._group_path(group),
+                             params=self._group_params(project_id),
+                             version=GROUPS_API_VERSION)['group']
+
+    def group_delete(self, group, project_id=None):
+        """Remove a group's budget; a group without one is no error."""
+        self._request('DELETE', self._group_path(group),
+                      params=self._group_params(project_id),
+                      version=GROUPS_API_VERSION)
+
+    def groups(self, project_id=None, all_projects=False):
+        params = self._group_params(project_id)
+        if all_projects:
+            params['all_projects'] = 'true'
+        return self._request('GET', '/os-miglock/groups', params=params,
+                             version=GROUPS_API_VERSION)['groups']
 
 
 def _error_message(response):
