@@ -19,6 +19,7 @@ only, and a budget as the API's schema takes it.
 
 import json
 
+from osc_lib import exceptions
 import pytest
 
 from nova_miglock.osc import client
@@ -91,3 +92,24 @@ def test_a_group_name_is_one_path_segment():
     session = _Session({'group': {}})
     client.Client(session, 'http://nova').group_show('tag:a/b?c')
     assert session.sent[0][1] == 'http://nova/os-miglock/groups/tag:a%2Fb%3Fc'
+
+
+def test_a_server_group_name_is_looked_up_in_nova_and_a_key_is_not():
+    session = _Session({'server_groups': [
+        {'id': '0e2b2b16-4a2c-4d40-9c8d-3c1a1e7f6a10', 'name': 'db'},
+        {'id': '1e2b2b16-4a2c-4d40-9c8d-3c1a1e7f6a10', 'name': 'web'},
+        {'id': '2e2b2b16-4a2c-4d40-9c8d-3c1a1e7f6a10', 'name': 'web'}]})
+    api = client.Client(session, 'http://nova')
+    assert api.find_group('tag:db') == 'tag:db'
+    assert api.find_group('3e2b2b16-4a2c-4d40-9c8d-3c1a1e7f6a10') == \
+        '3e2b2b16-4a2c-4d40-9c8d-3c1a1e7f6a10'
+    assert session.sent == []
+    assert api.find_group('db') == '0e2b2b16-4a2c-4d40-9c8d-3c1a1e7f6a10'
+    # Nova's own API, at a compute version that shows every policy.
+    assert [(m, u, k['headers']['OpenStack-API-Version'])
+            for m, u, k in session.sent] == [
+        ('GET', 'http://nova/os-server-groups', 'compute 2.15')]
+    with pytest.raises(exceptions.CommandError, match='More than one'):
+        api.find_group('web')
+    with pytest.raises(exceptions.CommandError, match='No server group'):
+        api.find_group('dbs')

@@ -46,8 +46,8 @@ _FORMATTERS = {
 }
 _COUNT = re.compile(r'^\s*(\d{1,4})\s*$')
 _PERCENT = re.compile(r'^\s*(\d{1,3})\s*%\s*$')
-_GROUP_HELP = ('Server group ID, or tag:NAME for the servers tagged '
-               'miglock:group=NAME')
+_GROUP_HELP = ('Server group (name or ID), or tag:NAME for the servers '
+               'tagged miglock:group=NAME')
 
 
 def row(item, fields):
@@ -91,6 +91,10 @@ class GroupCommand(command.Command):
                                  "group's project is its own)")
         return parser
 
+    def client_and_group(self, parsed_args):
+        client = self.app.client_manager.miglock
+        return client, client.find_group(parsed_args.group)
+
 
 class SetGroupBudget(GroupCommand, command.ShowOne):
     """Set how many members of a group may be moved at once.
@@ -111,8 +115,9 @@ class SetGroupBudget(GroupCommand, command.ShowOne):
         return parser
 
     def take_action(self, parsed_args):
-        found = self.app.client_manager.miglock.group_set(
-            parsed_args.group, parsed_args.max_moving,
+        client, group = self.client_and_group(parsed_args)
+        found = client.group_set(
+            group, parsed_args.max_moving,
             project_id=parsed_args.project)
         return locks.columns(GROUP_FIELDS), row(found, GROUP_FIELDS)
 
@@ -121,8 +126,8 @@ class ShowGroupBudget(GroupCommand, command.ShowOne):
     """Show a group's budget and its members' moves in progress."""
 
     def take_action(self, parsed_args):
-        found = self.app.client_manager.miglock.group_show(
-            parsed_args.group, project_id=parsed_args.project)
+        client, group = self.client_and_group(parsed_args)
+        found = client.group_show(group, project_id=parsed_args.project)
         return locks.columns(GROUP_FIELDS), row(found, GROUP_FIELDS)
 
 
@@ -130,8 +135,8 @@ class DeleteGroupBudget(GroupCommand):
     """Remove a group's budget (no budget is not an error)."""
 
     def take_action(self, parsed_args):
-        self.app.client_manager.miglock.group_delete(
-            parsed_args.group, project_id=parsed_args.project)
+        client, group = self.client_and_group(parsed_args)
+        client.group_delete(group, project_id=parsed_args.project)
 
 
 class ListGroupBudgets(command.Lister):

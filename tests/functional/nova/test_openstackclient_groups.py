@@ -93,9 +93,15 @@ class GroupCommandsTest(osc.Commands, base.NovaTestCase):
             self.assertIn("invalid max-moving (a count 0-9999 or a "
                           "percentage 0%%-100%%) value: '%s'" % bad, errors)
             self.assertNotIn('Traceback', errors)
-        # The API's own refusals: not a group, 0 for a member.
+        # Neither a tag group nor a server group's name.
         _out, errors = self.openstack(
             'server migration group set db --max-moving 1', expect=1)
+        self.assertIn("No server group with a name or ID of 'db' exists",
+                      errors)
+        # The API's own refusals: not a group, 0 for a member.
+        _out, errors = self.openstack(
+            'server migration group set "tag:no good" --max-moving 1',
+            expect=1)
         self.assertIn('a group is a server group UUID or "tag:NAME"',
                       errors)
         self.assertIn('(HTTP 400)', errors)
@@ -104,6 +110,18 @@ class GroupCommandsTest(osc.Commands, base.NovaTestCase):
         self.assertIn('only an operator may set it', errors)
         self.assertNotIn('Traceback', errors)
         self.assertEqual(before, self.budget())
+
+    def test_a_server_group_is_named_by_name_or_id(self):
+        group = self.api.post_server_groups({
+            'name': 'db-anti', 'policy': 'soft-anti-affinity'})
+        found = self.json('server migration group set db-anti '
+                          '--max-moving 1')
+        self.assertEqual((group['id'], 'server-group', 0), (
+            found['Group'], found['Kind'], found['Members']))
+        shown = self.json('server migration group show %s' % group['id'])
+        self.assertEqual(found, shown)
+        self.openstack('server migration group delete db-anti')
+        self.assertIsNone(self.store.get_group_budget(PROJECT, group['id']))
 
     def test_an_admin_names_the_project_and_lists_every_project(self):
         _out, errors = self.openstack(
