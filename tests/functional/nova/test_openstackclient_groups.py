@@ -134,6 +134,11 @@ class GroupCommandsTest(osc.Commands, base.NovaTestCase):
             found['Project ID'], found['Max Moving'],
             found['Allowed Moving'], found['Updated By']))
         self.assertEqual(0, self.budget()['max_moving'].to_api())
+        # The operator's freeze is the operator's to lift.
+        _out, errors = self.openstack('server migration group delete tag:db',
+                                      expect=1)
+        self.assertIn('only an operator may change or remove it', errors)
+        self.assertEqual(0, self.budget()['max_moving'].to_api())
         listed = self.json('server migration group list --all-projects',
                            admin=True)
         self.assertEqual([(PROJECT, 'tag:db')], [
