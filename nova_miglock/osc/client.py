@@ -24,6 +24,12 @@ import urllib.parse
 from osc_lib import exceptions
 
 API_VERSION = '1.0'
+# Group disruption budgets exist from this version of the API on; only
+# their calls ask for it, so the rest keeps working with a 1.0 server.
+GROUPS_API_VERSION = '1.1'
+# Nova's server groups are listed at the first compute API version that
+# shows every policy (soft-anti-affinity and soft-affinity came in 2.15).
+SERVER_GROUPS_COMPUTE_VERSION = '2.15'
 SERVICE_TYPE = 'miglock'
 _UUID = re.compile(r'^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?'
                    r'[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$')
@@ -49,10 +55,11 @@ class Client:
         self._version = version
         self._timeout = timeout
 
-    def _request(self, method, path, body=None, params=None, wait=0):
+    def _request(self, method, path, body=None, params=None, wait=0,
+                 version=None, service=SERVICE_TYPE):
         headers = {'Accept': 'application/json',
-                   'OpenStack-API-Version': '%s %s' % (SERVICE_TYPE,
-                                                       self._version)}
+                   'OpenStack-API-Version': '%s %s' % (
+                       service, version or self._version)}
         response = self._session.request(
             self._endpoint + path, method, json=body, params=params,
             headers=headers, raise_exc=False,
@@ -82,6 +89,28 @@ class Client:
             raise exceptions.CommandError(
                 'More than one server is named %r; give its ID.'
                 % name_or_id)
+        return found[0]['id']
+
+    def find_group(self, name_or_key):
+        """A group key from ``tag:NAME``, a server group's ID or its name.
+
+        A name is looked up among the caller's server groups (Nova's
+        ``/os-server-groups``); the API itself takes only keys.
+        """
+        if name_or_key.startswith('tag:') or _UUID.match(name_or_key):
+            return name_or_key
+        found = [g for g in self._request(
+            'GET', '/os-server-groups', service='compute',
+            version=SERVER_GROUPS_COMPUTE_VERSION)['server_groups']
+            if g.get('name') == name_or_key]
+        if not found:
+            raise exceptions.CommandError(
+                'No server group with a name or ID of %r exists (a tag '
+                'group is tag:NAME).' % name_or_key)
+        if len(found) > 1:
+            raise exceptions.CommandError(
+                'More than one server group is named %r; give its ID.'
+                % name_or_key)
         return found[0]['id']
 
     def versions(self):
@@ -204,6 +233,42 @@ class Client:
         params = {'days': str(days)} if days is not None else {}
         return self._request('GET', self._server_path(server_id, '/model'),
                              params=params)['model']
+
+    # -- group disruption budgets (API version 1.1) -------------------------
+
+    @staticmethod
+    def _group_path(group):
+        return '/os-miglock/groups/%s' % urllib.parse.quote(group, safe=':')
+
+    @staticmethod
+    def _group_params(project_id):
+        return {'project_id': project_id} if project_id else {}
+
+    def group_set(self, group, max_moving, project_id=None):
+        """Set a group's budget: a count (int) or a percentage ("25%")."""
+        return self._request(
+            'PUT', self._group_path(group),
+            body={'group': {'max_moving': max_moving}},
+            params=self._group_params(project_id),
+            version=GROUPS_API_VERSION)['group']
+
+    def group_show(self, group, project_id=None):
+        return self._request('GET', self._group_path(group),
+                             params=self._group_params(project_id),
+                             version=GROUPS_API_VERSION)['group']
+
+    def group_delete(self, group, project_id=None):
+        """Remove a group's budget; a group without one is no error."""
+        self._request('DELETE', self._group_path(group),
+                      params=self._group_params(project_id),
+                      version=GROUPS_API_VERSION)
+
+    def groups(self, project_id=None, all_projects=False):
+        params = self._group_params(project_id)
+        if all_projects:
+            params['all_projects'] = 'true'
+        return self._request('GET', '/os-miglock/groups', params=params,
+                             version=GROUPS_API_VERSION)['groups']
 
 
 def _error_message(response):

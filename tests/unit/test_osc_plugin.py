@@ -28,7 +28,9 @@ COMMANDS = {'show', 'hold', 'release', 'list', 'break', 'exempt',
             'request_cancel', 'request_list', 'reap', 'ledger_purge',
             'model_show'}
 # Commands that are not about locks of servers.
-OTHER_COMMANDS = {'server_migration_drain_plan'}
+OTHER_COMMANDS = {'server_migration_drain_plan'} | {
+    'server_migration_group_%s' % c for c in ('set', 'show', 'list',
+                                              'delete')}
 
 
 def _entry_points(group):
@@ -92,6 +94,7 @@ def test_the_plugin_needs_nothing_of_the_server_side():
     """
     code = ('import sys\n'
             'import nova_miglock.osc.plugin, nova_miglock.osc.v1.locks\n'
+            'import nova_miglock.osc.v1.groups\n'
             'import nova_miglock.osc.v1.operations\n'
             'import nova_miglock.osc.v1.operator\n'
             'print(" ".join(sorted(sys.modules)))\n')
@@ -101,7 +104,8 @@ def test_the_plugin_needs_nothing_of_the_server_side():
     ours = {m for m in loaded if m.startswith('nova_miglock')}
     assert ours == {'nova_miglock', 'nova_miglock.osc',
                     'nova_miglock.osc.client', 'nova_miglock.osc.plugin',
-                    'nova_miglock.osc.v1', 'nova_miglock.osc.v1.locks',
+                    'nova_miglock.osc.v1', 'nova_miglock.osc.v1.groups',
+                    'nova_miglock.osc.v1.locks',
                     'nova_miglock.osc.v1.operations',
                     'nova_miglock.osc.v1.operator'}
     assert not loaded & {'nova', 'sqlalchemy', 'oslo_messaging',

@@ -93,8 +93,11 @@ def test_the_plugin_loads_and_parses_with_no_server_side_installed():
     # osprofiler, which needs webob). None of it got in.
     assert found['loaded'] == [], found['refused']
     assert 'nova_miglock.osc.v1.operator' in found['modules']
-    assert 'server_migration_drain_plan' in found['commands']
-    assert len(found['commands']) >= 19
+    assert 'nova_miglock.osc.v1.groups' in found['modules']
+    assert {'server_migration_drain_plan', 'server_migration_group_set',
+            'server_migration_group_show', 'server_migration_group_list',
+            'server_migration_group_delete'} <= set(found['commands'])
+    assert len(found['commands']) >= 23
 
 
 def _imported_by_the_plugin():
