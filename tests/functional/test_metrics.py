@@ -229,7 +229,7 @@ def test_a_metrics_port_in_use_is_one_line_and_status_1(tmp_path):
     store.dispose()
     with socket.create_server(('127.0.0.1', 0)) as taken:
         result = _listener(
-            '[miglock_store]\nconnection = %s\n[miglock_metrics]\n'
+            '[miglock_database]\nconnection = %s\n[miglock_metrics]\n'
             'enabled = true\nport = %d\n' % (url, taken.getsockname()[1]),
             tmp_path)
     assert result.returncode == 1, result.stderr
@@ -255,7 +255,7 @@ def test_the_listener_console_script_serves_metrics(tmp_path):
     run = uuid.uuid4().hex[:8]
     conf.write_text(
         '[DEFAULT]\ntransport_url = %s\nlog_file = %s\n'
-        '[miglock_store]\nconnection = %s\n'
+        '[miglock_database]\nconnection = %s\n'
         '[miglock_listener]\nnova_topics = nova_test_%s\npool = l-%s\n'
         '[miglock_metrics]\nenabled = true\nport = 0\n'
         % (os.environ.get('MIGLOCK_TEST_RABBIT_URL',
