@@ -66,7 +66,9 @@ def _rows(batch, now):
         project = 'p%d' % (n % 50)
         held = n % 10 < 7
         static = TAG if n % 10 == 7 else FLAVOR if n % 20 == 8 else '[]'
-        until = now + datetime.timedelta(seconds=600 if held else -60)
+        # A day: filling 10^5 instances on a loaded host takes minutes,
+        # and every hold must still be active when the rounds run.
+        until = now + datetime.timedelta(seconds=86400 if held else -60)
         instances.append({
             'instance_uuid': uuid, 'project_id': project, 'generation': 1,
             'locked_until': until, 'locked_since': now,
