@@ -124,16 +124,18 @@ def _refusals(summary):
 def project_series(summary):
     """Per-project series: ``[(name, help, {project_id: value})]``.
 
-    A new per-project figure is one more entry here, e.g. the tax rate as
-    ``('miglock_project_tax_rate', help, {project: rate(...) for project
-    in summary.charged_today})``; what such a function needs from the
-    store joins ``LockSummary`` (read in ``store/sql/summary.py``).
-    Projects appear once they have been charged today.
+    A new per-project figure is one more entry here; what it needs from
+    the store joins ``LockSummary`` (read in ``store/sql/summary.py``).
+    Projects appear once they have been charged today, or rated.
     """
     return [
         ('miglock_project_charged_seconds',
          'Lock-seconds charged to the project on the current UTC day (what '
          'the lock_seconds_per_day quota counts).', summary.charged_today),
+        ('miglock_project_tax_rate',
+         'The tax rate last stored for the project by the listener\'s '
+         'rating ([miglock_tax]); projects never rated pay rate 1.',
+         summary.tax_rates),
     ]
 
 

@@ -60,6 +60,9 @@ class LockSummary:
     # Lock-seconds charged to each project on ``now``'s UTC day (what the
     # quota ``lock_seconds_per_day`` counts).
     charged_today: dict
+    # The tax rate stored for each project the tax has rated (no entry:
+    # rate 1, untaxed).
+    tax_rates: dict
     # Per hold source: age of the active holds; lease time they have left.
     hold_age: dict
     lease_left: dict

@@ -108,6 +108,8 @@ def test_holds_and_refusals_made_through_the_manager_are_scraped(
     refuse(manager, tagged, 'live-migration')
     refuse(manager, flavored, 'cold-migration')
     manager.admit_move(target(), kind='live-migration')
+    # What the listener's rating stores (manager.rate_projects).
+    store.set_tax_rates({'project-a': 1.5})
 
     samples = scrape(serve(conf, store))
 
@@ -132,6 +134,10 @@ def test_holds_and_refusals_made_through_the_manager_are_scraped(
                  reason='flavor') == 1
     assert value(samples, 'miglock_project_charged_seconds',
                  project_id='project-a') == pytest.approx(720, abs=1)
+    assert value(samples, 'miglock_project_tax_rate',
+                 project_id='project-a') == 1.5
+    assert ('miglock_project_tax_rate',
+            frozenset({'project_id': 'project-b'}.items())) not in samples
     assert value(samples, 'miglock_lease_remaining_seconds_bucket',
                  source='guest', le='300.0') == 0
     assert value(samples, 'miglock_lease_remaining_seconds_bucket',

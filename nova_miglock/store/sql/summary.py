@@ -170,6 +170,13 @@ def _charged_today(run, now):
         .group_by(project))}
 
 
+def _tax_rates(run):
+    quotas = models.quotas
+    return {key: float(rate) for key, rate in run.rows(
+        'tax_rates', sa.select(quotas.c.project_id, quotas.c.tax_rate)
+        .where(quotas.c.tax_rate.is_not(None)))}
+
+
 def read(conn, *, refusal_window, age_bounds, lease_bounds):
     """A ``base.LockSummary`` read in one transaction on ``conn``."""
     run = _Timed(conn)
@@ -184,5 +191,6 @@ def read(conn, *, refusal_window, age_bounds, lease_bounds):
         open_moves=_open_moves(run),
         refusals=_refusals(run, now - datetime.timedelta(
             seconds=refusal_window)),
-        charged_today=_charged_today(run, now), hold_age=age,
+        charged_today=_charged_today(run, now), tax_rates=_tax_rates(run),
+        hold_age=age,
         lease_left=left, timings=run.timings)

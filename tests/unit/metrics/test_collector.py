@@ -36,7 +36,7 @@ def summary(**changes):
         holds_by_source={'guest': 3}, open_moves={'resize': 1},
         refusals={('live-migration', 'guest'): 4,
                   ('resize', 'unknown'): 1},
-        charged_today={'p1': 120.5},
+        charged_today={'p1': 120.5}, tax_rates={'p1': 1.25},
         hold_age={'guest': base.Histogram(
             counts=(1,) * len(collector.AGE_BOUNDS) + (3,), total=9e4)},
         lease_left={'guest': base.Histogram(
