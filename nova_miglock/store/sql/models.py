@@ -111,6 +111,8 @@ ledger = sa.Table(
     sa.Index('ix_miglock_ledger_instance_at', 'instance_uuid', 'at'),
     sa.Index('ix_miglock_ledger_project_at', 'project_id', 'at'),
     sa.Index('ix_miglock_ledger_at', 'at'),
+    # The refusals of a recent window (metrics), not its renewals.
+    sa.Index('ix_miglock_ledger_event_at', 'event', 'at'),
     **_MYSQL)
 
 quotas = sa.Table(
