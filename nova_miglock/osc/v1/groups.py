@@ -51,13 +51,7 @@ _GROUP_HELP = ('Server group (name or ID), or tag:NAME for the servers '
 
 
 def row(item, fields):
-    values = []
-    for _column, key in fields:
-        value = item.get(key)
-        formatter = _FORMATTERS.get(key)
-        values.append(formatter(value) if formatter and value is not None
-                      else value)
-    return tuple(values)
+    return locks.row(item, fields, _FORMATTERS)
 
 
 def max_moving(text):

@@ -68,8 +68,8 @@ _FORMATTERS = {
 }
 
 
-def row(item, fields):
-    """Values of ``item`` in ``fields`` order.
+def row(item, fields, formatters=None):
+    """Values of ``item`` in ``fields`` order (``formatters`` by key).
 
     Structures stay structured for json and yaml and read as text in a
     table.
@@ -77,7 +77,8 @@ def row(item, fields):
     values = []
     for _column, key in fields:
         value = item.get(key)
-        formatter = _FORMATTERS.get(key)
+        formatter = (_FORMATTERS if formatters is None
+                     else formatters).get(key)
         values.append(formatter(value) if formatter and value is not None
                       else value)
     return tuple(values)

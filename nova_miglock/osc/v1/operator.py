@@ -88,13 +88,7 @@ _UNITS = {'': 1, 's': 1, 'm': 60, 'h': 3600, 'd': 86400}
 
 
 def row(item, fields):
-    values = []
-    for _column, key in fields:
-        value = item.get(key)
-        formatter = _FORMATTERS.get(key)
-        values.append(formatter(value) if formatter and value is not None
-                      else value)
-    return tuple(values)
+    return locks.row(item, fields, _FORMATTERS)
 
 
 def duration(text):

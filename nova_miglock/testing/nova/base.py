@@ -16,8 +16,11 @@ computes and placement, from Nova 34's own functional harness; the lock
 store is a real SQLite file; the metadata API is served on a real socket.
 """
 
+import io
+import json
 import os
 import shutil
+import sys
 import tempfile
 import threading
 
@@ -241,6 +244,25 @@ class NovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
         self.assertEqual([], [
             m for m in self.admin_api.get_migrations()
             if m['instance_uuid'] == server['id']])
+
+    def manage_json(self, *argv):
+        """``nova-miglock-manage ARGV --format json`` in this process.
+
+        :returns: ``(exit status, the JSON it printed)``; the command runs
+            with this test's manager.
+        """
+        # Imported here: the CLI is not part of what every test loads.
+        from nova_miglock.manage import cli
+
+        parsed = cli.build_parser().parse_args(list(argv) +
+                                               ['--format', 'json'])
+        out = io.StringIO()
+        self.stub_out('sys.stdout', out)
+        try:
+            status = parsed.func(self.manager, parsed)
+        finally:
+            sys.stdout = sys.__stdout__
+        return status, json.loads(out.getvalue())
 
     def proxy_for(self, server, tenant_id=None, secret=SECRET):
         """The Neutron metadata proxy an instance's requests go through."""

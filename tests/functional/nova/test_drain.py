@@ -20,10 +20,7 @@ of about one), so the plan has something to learn from; the drain itself
 runs in real time against Nova.
 """
 
-import io
-import json
 import random
-import sys
 
 from nova.virt import fake as fake_virt
 
@@ -103,15 +100,7 @@ class DrainTest(base.NovaTestCase):
             conn.execute(models.ledger.insert(), rows)
 
     def drain(self, *args):
-        parsed = cli.build_parser().parse_args(['drain'] + list(args) +
-                                               ['--format', 'json'])
-        out = io.StringIO()
-        self.stub_out('sys.stdout', out)
-        try:
-            status = parsed.func(self.manager, parsed)
-        finally:
-            sys.stdout = sys.__stdout__
-        return status, json.loads(out.getvalue())
+        return self.manage_json('drain', *args)
 
     def on_host(self, host):
         return {s['id'] for s in self.admin_api.get_servers(

@@ -16,12 +16,8 @@ and placement; only Keystone cannot run here, so the drain's novaclient is
 the harness's (``drain.nova_for`` is the seam).
 """
 
-import io
-import json
-import sys
 
 from nova_miglock.drain import nova as nova_api
-from nova_miglock.manage import cli
 from nova_miglock.testing import consistency
 from nova_miglock.testing.nova import base
 from nova_miglock.testing.nova import clients
@@ -54,15 +50,7 @@ class GroupDrainTest(base.NovaTestCase):
         return self._wait_for_state_change(server, 'ACTIVE')
 
     def drain(self, *args):
-        parsed = cli.build_parser().parse_args(['drain'] + list(args) +
-                                               ['--format', 'json'])
-        out = io.StringIO()
-        self.stub_out('sys.stdout', out)
-        try:
-            status = parsed.func(self.manager, parsed)
-        finally:
-            sys.stdout = sys.__stdout__
-        return status, json.loads(out.getvalue())
+        return self.manage_json('drain', *args)
 
     def test_the_drain_moves_one_member_at_a_time(self):
         status, report = self.drain('host1', '--within', '5m', '--parallel',
