@@ -75,9 +75,15 @@ def _store_client(url, instance, holder, start, seconds, results):
     results.put(pairs)
 
 
-def _renew_client(url, instance, holder, start, seconds, results):
-    """Renews its own hold, as a guest agent does every lease/3."""
+def _renew_client(url, instance, holder, one_statement, start, seconds,
+                  results):
+    """Renews its own hold, as a guest agent does every lease/3.
+
+    ``one_statement`` False renews as before PostgreSQL's single-statement
+    renewal: the in-place UPDATEs and the state read in a transaction.
+    """
     store = driver.SQLLockStore(fixtures.make_conf(), connection=url)
+    store.renews_in_one_statement &= one_statement
     store.ping()
     store.try_acquire(instance, holder, project_id='bench',
                       source=lock.SOURCE_GUEST, lease_seconds=600,
@@ -93,14 +99,62 @@ def _renew_client(url, instance, holder, start, seconds, results):
     results.put(renewals)
 
 
+def _backend_cpu(pid):
+    """Seconds of CPU a PostgreSQL backend process has used."""
+    with open('/proc/%d/stat' % pid) as stat:
+        fields = stat.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def cpu_per_renewal(url, rounds, count=200):
+    """``{path: [ms per renewal]}``: one client's CPU plus its server's.
+
+    PostgreSQL on this machine only (the backend is a process whose CPU
+    time /proc shows). The two paths alternate round by round on one
+    connection, so both see the same load: a figure that, unlike the
+    rates, does not move with what else runs on the machine.
+    """
+    store = driver.SQLLockStore(fixtures.make_conf(), connection=url)
+    store.sql_engine.pool.dispose()
+    instance = str(uuid.uuid4())
+    store.try_acquire(instance, 'cpu', project_id='bench',
+                      source=lock.SOURCE_GUEST, lease_seconds=600,
+                      reason='bench', limits=LIMITS)
+    with store.sql_engine.connect() as conn:
+        pid = conn.exec_driver_sql('SELECT pg_backend_pid()').scalar()
+    one_statement = store.renews_in_one_statement
+    spent = {'one statement': [], 'transaction': []}
+    for _round in range(rounds):
+        for path in spent:
+            store.renews_in_one_statement = (one_statement and
+                                             path == 'one statement')
+            server, client = _backend_cpu(pid), time.process_time()
+            for _ in range(count):
+                store.try_acquire(instance, 'cpu', project_id='bench',
+                                  source=lock.SOURCE_GUEST,
+                                  lease_seconds=600, reason='bench',
+                                  limits=LIMITS, renew_only=True)
+            spent[path].append(1000.0 * (
+                _backend_cpu(pid) - server + time.process_time() - client)
+                / count)
+    store.dispose()
+    return spent
+
+
 def statements_per_operation(url):
-    """``{operation: statements}`` sent for one of each, on the wire."""
+    """``{operation: statements}`` sent for one of each, on the wire.
+
+    BEGIN, COMMIT and ROLLBACK are not counted, nor PREPARE (once per
+    server session): a renewal in place is 1 on PostgreSQL, where it runs
+    outside a transaction, and 4 in a transaction elsewhere.
+    """
     store = driver.SQLLockStore(fixtures.make_conf(), connection=url)
     sent = []
 
     def count(conn, cursor, statement, *args):
+        # PREPARE: once per server session, not per operation.
         if statement.split()[0].upper() not in ('BEGIN', 'COMMIT',
-                                                'ROLLBACK'):
+                                                'ROLLBACK', 'PREPARE'):
             sent.append(statement)
 
     sa.event.listen(store.sql_engine, 'before_cursor_execute', count)
@@ -269,10 +323,16 @@ def bench_engine(name, seconds, clients_list, sizes, repeat):
                 raw = _run(_raw_client,
                            [(db.url, n) for n in range(clients)], seconds)
                 renewals = _run(_renew_client, [
-                    (db.url, str(uuid.uuid4()), 'r%d' % n)
+                    (db.url, str(uuid.uuid4()), 'r%d' % n, True)
                     for n in range(clients)], seconds)
                 rows.append((name, clients, 'renew', 'distinct', renewals,
                              raw))
+                if name == 'postgresql':
+                    before = _run(_renew_client, [
+                        (db.url, str(uuid.uuid4()), 'b%d' % n, False)
+                        for n in range(clients)], seconds)
+                    rows.append((name, clients, 'renew', 'transaction',
+                                 before, raw))
                 for workload in ('distinct', 'hot'):
                     hot = str(uuid.uuid4())
                     args = [(db.url,
@@ -282,6 +342,8 @@ def bench_engine(name, seconds, clients_list, sizes, repeat):
                     rows.append((name, clients, 'pair', workload, pairs,
                                  raw))
         scale = scale_table(db.url, sizes, repeat)
+        if name == 'postgresql':
+            counts['cpu'] = cpu_per_renewal(db.url, max(repeat, 3) * 2)
         return counts, rows, scale
     finally:
         db.drop()
@@ -321,8 +383,20 @@ def main():
                                            sizes, args.repeat)
         print('\n%s: statements per operation (BEGIN/COMMIT/ROLLBACK '
               'excluded)' % engine)
+        cpu = counts.pop('cpu', None)
         for name, count in counts.items():
             print('  %-26s %d' % (name, count))
+        if cpu:
+            print('%s: CPU per renewal, one client and its server backend, '
+                  'ms (median, spread over %d interleaved rounds)'
+                  % (engine, len(cpu['transaction'])))
+            for path, values in cpu.items():
+                median = statistics.median(values)
+                print('  %-26s %.3f  spread %.0f%%' % (
+                    path, median, 100 * (max(values) - min(values)) / median))
+            print('  %-26s %.2f' % ('ratio', statistics.median(
+                cpu['one statement']) / statistics.median(
+                    cpu['transaction'])))
         header = ('%-10s %7s %-6s %-9s %16s %16s %7s' % (
             'engine', 'clients', 'op', 'instances', 'ops/s  spread',
             'raw UPDATE/s', 'ratio'))
@@ -337,7 +411,8 @@ def main():
             print('%-10s %7d %-6s %-9s %16s %16s %7.3f' % (
                 engine, n, op, workload, _spread(rates), _spread(raws),
                 ratio))
-            if engine == 'postgresql' and op == 'renew' and n == 16:
+            if (engine, op, workload, n) == ('postgresql', 'renew',
+                                             'distinct', 16):
                 summary = (statistics.median(rates),
                            statistics.median(raws), ratio)
         print('%s: reaper candidate query, ms (median of %d rounds of 5)'

@@ -119,6 +119,16 @@ Times an operation is retried when the database reports a deadlock or a
 concurrent first insert of the same instance. Each operation is one
 transaction, so a retry never applies a change twice.
 """),
+    cfg.BoolOpt('prepare_statements',
+                default=True,
+                help="""
+PostgreSQL through psycopg2 only: prepare the store's hottest statement, a
+guest's renewal of its own hold, on the server once per connection, so that
+each renewal skips the planning of a statement that does three writes.
+Turn it off behind a connection pooler that does not keep a server session's
+prepared statements across transactions (PgBouncer in transaction mode).
+psycopg 3 (``postgresql+psycopg://``) prepares repeated statements itself.
+"""),
 ]
 
 

@@ -92,6 +92,10 @@ class SQLLockStore(base.LockStore):
         self._conf = conf
         self._engine, self._url = engine.create_engine(conf, connection)
         self._retrying = {}
+        # PostgreSQL renews in place in one statement (data-modifying
+        # CTEs); MySQL and SQLite have no UPDATE ... RETURNING in a CTE.
+        self.renews_in_one_statement = (
+            self._engine.dialect.name == 'postgresql')
 
     @property
     def url(self):
@@ -121,6 +125,19 @@ class SQLLockStore(base.LockStore):
                     **{engine.WRITE: True}) as conn:
                 with conn.begin():
                     yield conn
+
+    @contextlib.contextmanager
+    def _single_statement(self):
+        """A connection whose every statement is its own transaction.
+
+        For one statement that does all its writes itself: no BEGIN and no
+        COMMIT round trip beside it.
+        """
+        with engine.translate_errors(self._url):
+            with self._engine.connect().execution_options(
+                    isolation_level='AUTOCOMMIT',
+                    **{engine.WRITE: True}) as conn:
+                yield conn
 
     @contextlib.contextmanager
     def _read(self):
@@ -192,6 +209,17 @@ class SQLLockStore(base.LockStore):
         in_place = holds_rules.may_renew_in_place(
             request, limits, quota_limited=quota.has_limit(
                 quota.effective_limits(None, self._conf.miglock_quota)))
+        if in_place and self.renews_in_one_statement:
+            # One round trip: the renewal's three writes and the state
+            # read as one statement (data-modifying CTEs).
+            with self._single_statement() as conn:
+                renewed = renewals.renew_returning(
+                    conn, instance_uuid, holder, source=source,
+                    lease_seconds=lease_seconds, max_hold=limits.max_hold,
+                    reason=reason, actor=actor, host=host)
+            if renewed is not None:
+                return renewed
+            in_place = False
         with self._write() as conn:
             if in_place and renewals.renew_in_place(
                     conn, instance_uuid, holder, source=source,

@@ -120,8 +120,18 @@ def snapshot(conn, instance_uuid, project_id):
 
 def read_state(conn, instance_uuid):
     """Read one instance's whole state in a single query, locking nothing."""
+    return state_from_rows(
+        instance_uuid, engine.execute(conn, _STATE, {'b_uuid': instance_uuid}))
+
+
+def state_from_rows(instance_uuid, rows):
+    """A LockState from rows of one instance's state.
+
+    Each row has the clock (``now``), the instance row (``i_`` columns), a
+    hold (``h_``) and the open ticket (``t_``).
+    """
     now, row_values, ticket, found = None, None, None, []
-    for row in engine.execute(conn, _STATE, {'b_uuid': instance_uuid}):
+    for row in rows:
         now = row.now
         row_values = row_values or _unprefix(row, 'i_')
         ticket = ticket or _unprefix(row, 't_')

@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from nova_miglock import lock
 from nova_miglock.store.sql import engine
 from nova_miglock.store.sql import models
+from nova_miglock.store.sql import queries
 
 _INST, _HOLDS, _LEDGER = models.instances, models.holds, models.ledger
 _LEASE = sa.bindparam('b_lease', type_=sa.Float)
@@ -105,13 +106,66 @@ RENEW_HOLD = sa.update(_HOLDS).where(
         generation=_instance(_INST.c.generation),
         reason=sa.bindparam('b_reason'))
 
+_LEDGER_COLUMNS = ['at', 'event', 'instance_uuid', 'project_id', 'holder',
+                   'source', 'acquired_at', 'expires_at', 'reason', 'actor']
+
 RECORD_RENEWAL = sa.insert(_LEDGER).from_select(
-    ['at', 'event', 'instance_uuid', 'project_id', 'holder', 'source',
-     'acquired_at', 'expires_at', 'reason', 'actor'],
+    _LEDGER_COLUMNS,
     _mine(_HOLDS.c.renewed_at, sa.literal(lock.EVENT_RENEW),
           _HOLDS.c.instance_uuid, _HOLDS.c.project_id, _HOLDS.c.holder,
           _HOLDS.c.source, _HOLDS.c.acquired_at, _HOLDS.c.expires_at,
           sa.bindparam('b_reason'), sa.bindparam('b_actor')))
+
+
+def _one_statement(with_host):
+    """The three writes and the state read as one PostgreSQL statement.
+
+    Data-modifying CTEs: the instance row's UPDATE (``RENEW_INSTANCE``),
+    the hold's UPDATE from what it returns, the ledger row from what that
+    returns, and the instance's state from both plus the other holders'
+    rows. Run outside a transaction it is one round trip and its own
+    commit. The other holds are read in the statement's snapshot: they are
+    current, because any change to them raised the instance's generation,
+    which would have made the guard match nothing.
+    """
+    renewed = _renew_instance(with_host).returning(*_INST.c).cte('renewed')
+    hold = sa.update(_HOLDS).where(
+        _HOLDS.c.instance_uuid == _UUID, _HOLDS.c.holder == _HOLDER,
+        renewed.c.instance_uuid == _UUID,
+    ).values(
+        expires_at=renewed.c.locked_until, renewed_at=renewed.c.updated_at,
+        generation=renewed.c.generation, reason=sa.bindparam('b_reason'),
+    ).returning(*_HOLDS.c).cte('renewed_hold')
+    recorded = sa.insert(_LEDGER).from_select(
+        _LEDGER_COLUMNS,
+        sa.select(hold.c.renewed_at, sa.literal(lock.EVENT_RENEW),
+                  hold.c.instance_uuid, hold.c.project_id, hold.c.holder,
+                  hold.c.source, hold.c.acquired_at, hold.c.expires_at,
+                  sa.bindparam('b_reason'), sa.bindparam('b_actor')),
+    ).returning(_LEDGER.c.id).cte('recorded')
+    holds = sa.union_all(
+        sa.select(*hold.c),
+        sa.select(*_HOLDS.c).where(_HOLDS.c.instance_uuid == _UUID,
+                                   _HOLDS.c.holder != _HOLDER),
+    ).subquery('all_holds')
+    return sa.select(
+        engine.db_now().label('now'),
+        *[c.label('i_' + c.name) for c in renewed.c],
+        *[c.label('h_' + c.name) for c in holds.c],
+    ).select_from(renewed.join(holds, sa.true())).add_cte(recorded)
+
+
+RENEW_RETURNING = _one_statement(False)
+RENEW_RETURNING_ON_HOST = _one_statement(True)
+
+
+def _params(instance_uuid, holder, source, lease_seconds, max_hold, host):
+    params = {'b_uuid': instance_uuid, 'b_holder': holder,
+              'b_source': source, 'b_lease': float(lease_seconds),
+              'b_margin': float(lease_seconds - max_hold)}
+    if host is not None:
+        params['b_host'] = host
+    return params
 
 
 def renew_in_place(conn, instance_uuid, holder, *, source, lease_seconds,
@@ -121,11 +175,8 @@ def renew_in_place(conn, instance_uuid, holder, *, source, lease_seconds,
     :returns: True if renewed (hold, instance row and ledger written),
         False if nothing was written and the full transaction must decide.
     """
-    params = {'b_uuid': instance_uuid, 'b_holder': holder,
-              'b_source': source, 'b_lease': float(lease_seconds),
-              'b_margin': float(lease_seconds - max_hold)}
-    if host is not None:
-        params['b_host'] = host
+    params = _params(instance_uuid, holder, source, lease_seconds, max_hold,
+                     host)
     statement = RENEW_INSTANCE if host is None else RENEW_INSTANCE_ON_HOST
     if engine.execute(conn, statement, params) != 1:
         return False
@@ -137,3 +188,25 @@ def renew_in_place(conn, instance_uuid, holder, *, source, lease_seconds,
         'b_uuid': instance_uuid, 'b_holder': holder, 'b_reason': reason,
         'b_actor': (actor or source)[:255]})
     return True
+
+
+def renew_returning(conn, instance_uuid, holder, *, source, lease_seconds,
+                    max_hold, reason, actor, host=None):
+    """``renew_in_place`` as one statement that also returns the state.
+
+    PostgreSQL only (data-modifying CTEs); run it on a connection in
+    autocommit mode, where it is its own transaction.
+
+    :returns: ``(hold, state)`` if renewed, None if nothing was written.
+    """
+    params = dict(_params(instance_uuid, holder, source, lease_seconds,
+                          max_hold, host),
+                  b_reason=(reason or '')[:lock.MAX_REASON_LENGTH],
+                  b_actor=(actor or source)[:255])
+    rows = engine.execute_prepared(
+        conn, RENEW_RETURNING if host is None else RENEW_RETURNING_ON_HOST,
+        params)
+    if not rows:
+        return None
+    state = queries.state_from_rows(instance_uuid, rows)
+    return next(h for h in state.holds if h.holder == holder), state

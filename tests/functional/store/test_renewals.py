@@ -12,7 +12,9 @@
 """Renewing one's own hold in place, and falling back when it cannot be.
 
 A renewal of the holder's active hold, the instance's last change, is one
-conditional UPDATE of the instance row, then the hold and its ledger row.
+conditional UPDATE of the instance row, then the hold and its ledger row;
+on PostgreSQL the three and the state read are one statement, prepared
+once per server session.
 Whenever the rule's answer could be anything else (another holder's grant
 since, a move requested or admitted, a quota, ``max_hold``, an expired or
 foreign hold), the UPDATE matches nothing and the full transaction
@@ -26,7 +28,9 @@ import pytest
 import sqlalchemy as sa
 
 from nova_miglock import lock
+from nova_miglock.store.sql import driver
 from nova_miglock.store.sql import models
+from nova_miglock.testing import fixtures
 
 PROJECT = 'project-r'
 
@@ -43,6 +47,17 @@ def sent(store):
     sa.event.listen(store.sql_engine, 'before_cursor_execute', count)
     yield statements
     sa.event.remove(store.sql_engine, 'before_cursor_execute', count)
+
+
+def in_place(store):
+    """What a renewal in place sends, PREPARE excepted."""
+    if store.renews_in_one_statement:
+        return ['EXECUTE']
+    return ['UPDATE', 'UPDATE', 'INSERT', 'SELECT']
+
+
+def sent_without_prepare(sent):
+    return [s for s in sent if s != 'PREPARE']
 
 
 def acquire(store, limits, instance, holder='db', lease=600, **kwargs):
@@ -72,7 +87,7 @@ def test_renewing_ones_own_hold_is_one_conditional_update(store, limits,
     store.advance_clock(100)
     del sent[:]
     hold, state = renew(store, limits, instance)
-    assert sent == ['UPDATE', 'UPDATE', 'INSERT', 'SELECT']
+    assert sent_without_prepare(sent) == in_place(store)
     now = store.now()
     assert 590 < (hold.expires_at - now).total_seconds() <= 600
     assert hold.acquired_at == first.acquired_at
@@ -96,11 +111,13 @@ def test_another_holders_grant_since_makes_the_full_transaction_decide(
     acquire(store, limits, instance, holder='backup', lease=60)
     del sent[:]
     hold, state = renew(store, limits, instance)
-    assert sent[0] == 'UPDATE' and len(sent) > 4  # tried, then the full one
+    tried = in_place(store)[0]
+    assert sent_without_prepare(sent)[0] == tried
+    assert len(sent_without_prepare(sent)) > 4  # tried, then the full one
     assert {h.holder for h in state.holds} == {'db', 'backup'}
     del sent[:]
     renew(store, limits, instance)  # now its grant is the last change
-    assert len(sent) == 4
+    assert sent_without_prepare(sent) == in_place(store)
 
 
 def test_a_move_requested_caps_the_renewal_at_its_deadline(store, limits):
@@ -154,3 +171,76 @@ def test_a_projects_quota_makes_the_full_transaction_decide(store, limits,
     del sent[:]
     renew(store, limits, instance)
     assert len(sent) > 4
+
+
+def test_a_renewal_in_place_returns_every_holders_hold(store, limits, sent):
+    instance = str(uuid.uuid4())
+    acquire(store, limits, instance, holder='backup', lease=300)
+    acquire(store, limits, instance)  # db's grant is the last change
+    del sent[:]
+    hold, state = renew(store, limits, instance)
+    assert sent_without_prepare(sent) == in_place(store)
+    fresh = store.get_state(instance)
+    assert (state.holds, state.generation, state.locked_until,
+            state.locked_since) == (fresh.holds, fresh.generation,
+                                    fresh.locked_until, fresh.locked_since)
+    assert [h.holder for h in state.holds] == ['backup', 'db']
+    assert hold == state.holds[1]
+
+
+@pytest.fixture
+def postgresql_store(store):
+    if store.sql_engine.dialect.name != 'postgresql':
+        pytest.skip('the single-statement renewal is PostgreSQL only')
+    return store
+
+
+def test_postgresql_prepares_the_renewal_once_per_server_session(
+        postgresql_store, limits, sent):
+    store = postgresql_store
+    instance = str(uuid.uuid4())
+    acquire(store, limits, instance)
+    del sent[:]
+    renew(store, limits, instance)
+    renew(store, limits, instance)
+    assert sent == ['PREPARE', 'EXECUTE', 'EXECUTE']
+    # A moved clock is another statement, prepared again.
+    store.advance_clock(50)
+    del sent[:]
+    hold, _ = renew(store, limits, instance)
+    assert sent == ['PREPARE', 'EXECUTE']
+    assert 590 < (hold.expires_at - store.now()).total_seconds() <= 600
+    # A new server session (the old one ended under the pool) prepares
+    # it again rather than executing a statement it does not know.
+    with store.sql_engine.connect() as conn:
+        conn.exec_driver_sql(
+            'SELECT pg_terminate_backend(pid) FROM pg_stat_activity '
+            'WHERE datname = current_database() AND pid <> '
+            'pg_backend_pid()')
+    store.sql_engine.pool.dispose()
+    del sent[:]
+    hold, state = renew(store, limits, instance)
+    assert sent == ['PREPARE', 'EXECUTE']
+    assert [h.holder for h in state.holds] == ['db']
+
+
+def test_postgresql_without_prepared_statements_sends_the_statement(
+        database, limits):
+    if database.engine_name != 'postgresql':
+        pytest.skip('PostgreSQL only')
+    conf = fixtures.make_conf()
+    conf.set_override('prepare_statements', False, 'miglock_store')
+    store = driver.SQLLockStore(conf, connection=database.url)
+    try:
+        statements = []
+        sa.event.listen(store.sql_engine, 'before_cursor_execute',
+                        lambda c, cur, statement, *a: statements.append(
+                            statement.split()[0].upper()))
+        instance = str(uuid.uuid4())
+        acquire(store, limits, instance)
+        del statements[:]
+        hold, state = renew(store, limits, instance)
+        assert statements == ['WITH']
+        assert [h.holder for h in state.holds] == ['db'] == [hold.holder]
+    finally:
+        store.dispose()
