@@ -63,6 +63,7 @@ class Drain:
         self.items, self.order, self.running = {}, [], {}
         self.groups = {}
         self.plan = self.first_plan = self.strategy = None
+        self.not_before = None      # the move requests', once opened
         self.start = self.now = clock()
 
     # -- the loop -----------------------------------------------------------
@@ -122,6 +123,10 @@ class Drain:
     def run(self):
         self.prepare()
         if self.options.dry_run:
+            if self.options.notice:
+                self.progress('would tell %d guest(s): locks end within %ds'
+                              % (len(notice.to_tell(self)),
+                                 self.options.notice))
             return self.report()
         for host in self.hosts:
             self.nova.disable(host, 'nova-miglock drain: %s'
@@ -254,4 +259,4 @@ class Drain:
         left = None
         if not self.options.dry_run:
             left = sum(len(self.nova.servers_on(h)) for h in self.hosts)
-        return report_mod.build(self, left)
+        return report_mod.build(self, left, notice.describe(self))
