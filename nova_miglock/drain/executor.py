@@ -82,9 +82,13 @@ class Drain:
         plans.replan(self)
         self.first_plan = self.plan
         pending = self.pending()
+        # A move followed from the start (an open ticket, a task) may turn
+        # out not to have happened and come back to be moved: the strategy
+        # must know it too.
+        known = pending + list(self.running)
         self.strategy = planner.make_strategy(
             self.params, self.beliefs, plans.candidates(
-                self, dict(zip(pending, self.store.get_states(pending))),
+                self, dict(zip(known, self.store.get_states(known))),
                 plans.approved(self, pending)))
 
     def _add(self, server):

@@ -388,6 +388,30 @@ class DrainTest(base.NovaTestCase):
         self.assertEqual([0, 1, 1], sorted(
             i['attempts'] for i in report['instances']))
 
+    def test_a_followed_move_that_did_not_happen_is_moved(self):
+        server, _other = self.boot_on_host1(2)
+        # A ticket Nova never acted on (a move started elsewhere that did
+        # not happen): the drain follows it as a move in flight ...
+        ticket, _state, _ended = self.store.break_and_admit(
+            server['id'], project_id=server['tenant_id'],
+            kind='live-migration', reason='test', actor='operator:test')
+
+        def ticket_ends(text):
+            # ... and it ends before the drain's first look.
+            if text.startswith('disabled'):
+                self.manager.end_move(server['id'], outcome='failed',
+                                      ticket_id=ticket.ticket_id,
+                                      actor='operator:test')
+        self.on_progress = ticket_ends
+
+        status, report = self.drain('host1', '--within', '1m', '--poll', '1')
+
+        # The strategy knew it from the start: ranked with the other and
+        # moved, not a KeyError.
+        self.assertEqual(0, status, report)
+        self.assertEqual(set(), self.on_host('host1'))
+        self.assertEqual({'moved': 2}, report['counts'])
+
     def test_dry_run_plans_and_changes_nothing(self):
         servers = self.boot_on_host1(2)
         self.hold(servers[0], 300)
