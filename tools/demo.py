@@ -176,13 +176,13 @@ class Demo(base.NovaTestCase):
             'end (the prediction comes from the ledger):')
         self.manage_in_process('drain', host, '--within', '10m',
                                '--dry-run')
-        say('Then drains it for real, telling the guests first. The backup '
-            'is done; web-1 sees the request and approves the move at '
-            'once:')
+        say('Then drains it for real; it tells the guests first (by '
+            'default: 5 minutes, half the time to the deadline). The '
+            'backup is done; web-1 sees the request and approves the move '
+            'at once:')
         self.told = False
-        self.manage_in_process('drain', host, '--within', '10m', '--notice',
-                               '2m', '--poll', '1', '--reason',
-                               'BIOS update')
+        self.manage_in_process('drain', host, '--within', '10m', '--poll',
+                               '1', '--reason', 'BIOS update')
         self.manage_in_process('undrain', host)
 
     def progress(self, text):

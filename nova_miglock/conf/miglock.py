@@ -226,7 +226,43 @@ Related options:
 """),
 ]
 
-ALL_OPTS = lease_opts + policy_opts + static_opts + request_opts
+drain_opts = [
+    cfg.IntOpt('drain_notice',
+               default=1800,
+               min=0,
+               max=30 * 86400,
+               help="""
+The longest notice ``nova-miglock-manage drain`` gives the guests when the
+operator does not say (``--notice``), in seconds.
+
+A drain opens a move request for every instance it is to move: the guest
+sees it (``miglock status``, ``miglock wait --move-request``), may finish
+its job and approve early, and leases granted after the request end by its
+``not_before`` (see ``[miglock] move_request_caps_leases``). The notice
+given is this value or half the time to the drain's deadline, whichever is
+shorter, so the drain keeps the other half to move what the guests held
+until ``not_before``. ``--notice D`` gives exactly D, ``--no-notice`` none.
+
+Possible values:
+
+* 1800 (the default): 30 minutes. Longer than public clouds warn before
+  their maintenance (Compute Engine 60 seconds before a live migration,
+  Azure Scheduled Events at least 15 minutes before a reboot or
+  redeploy), since a guest here is asked to finish its job, not only to
+  checkpoint.
+* 0: a drain tells the guests only when asked (``--notice``), as before
+  this option existed.
+* A number of seconds up to 30 days.
+
+Related options:
+
+* ``[miglock] move_request_caps_leases``
+* ``[miglock] move_request_grace``
+"""),
+]
+
+ALL_OPTS = (lease_opts + policy_opts + static_opts + request_opts +
+            drain_opts)
 
 
 def register_opts(conf):

@@ -63,6 +63,7 @@ class Drain:
         self.items, self.order, self.running = {}, [], {}
         self.groups = {}
         self.plan = self.first_plan = self.strategy = None
+        self.not_before = None      # the move requests', once opened
         self.start = self.now = clock()
 
     # -- the loop -----------------------------------------------------------
@@ -81,9 +82,13 @@ class Drain:
         plans.replan(self)
         self.first_plan = self.plan
         pending = self.pending()
+        # A move followed from the start (an open ticket, a task) may turn
+        # out not to have happened and come back to be moved: the strategy
+        # must know it too.
+        known = pending + list(self.running)
         self.strategy = planner.make_strategy(
             self.params, self.beliefs, plans.candidates(
-                self, dict(zip(pending, self.store.get_states(pending))),
+                self, dict(zip(known, self.store.get_states(known))),
                 plans.approved(self, pending)))
 
     def _add(self, server):
@@ -122,6 +127,10 @@ class Drain:
     def run(self):
         self.prepare()
         if self.options.dry_run:
+            if self.options.notice:
+                self.progress('would tell %d guest(s): locks end within %ds'
+                              % (len(notice.to_tell(self)),
+                                 self.options.notice))
             return self.report()
         for host in self.hosts:
             self.nova.disable(host, 'nova-miglock drain: %s'
@@ -254,4 +263,4 @@ class Drain:
         left = None
         if not self.options.dry_run:
             left = sum(len(self.nova.servers_on(h)) for h in self.hosts)
-        return report_mod.build(self, left)
+        return report_mod.build(self, left, notice.describe(self))

@@ -11,8 +11,9 @@
 # under the License.
 """The drain's move requests: tell the guests, close what is settled.
 
-With ``--notice`` every instance left to move (and every ``notify-only``
-one) gets a move request when the drain begins: its guest sees it, leases
+Unless told not to (``--no-notice``, or ``[miglock] drain_notice = 0``),
+every instance left to move (and every ``notify-only`` one) gets a move
+request when the drain begins: its guest sees it, leases
 granted from then on end by its ``not_before`` (as the cloud's
 ``[miglock]`` options say), and it may approve early. Each request is
 closed when its instance's fate is settled, and all that are left when
@@ -21,26 +22,53 @@ not lock at all.
 """
 
 from nova_miglock.drain import report as report_mod
+from nova_miglock import lock
 from nova_miglock import manager as lock_manager
+
+
+def to_tell(drain):
+    """The instances whose guests the drain tells: left to move, notify-only.
+
+    Empty without a notice. A dry run shows them, a drain tells them.
+    """
+    if not drain.options.notice:
+        return []
+    return drain.pending() + [u for u, i in drain.items.items()
+                              if i.outcome == report_mod.NOTIFY_ONLY]
+
+
+def describe(drain):
+    """What the guests are (or would be) told, for the report; or None."""
+    notice = drain.options.notice
+    if not notice:
+        return None
+    told = drain.not_before
+    return {'seconds': notice,
+            'not_before': (lock.isoformat(told) if told is not None else
+                           report_mod.iso(drain.start + notice)),
+            'guests': len(to_tell(drain)) if drain.options.dry_run
+            else sum(1 for i in drain.items.values() if i.told)}
 
 
 def tell_guests(drain):
     """Open a move request for every instance left to move."""
     options = drain.options
     if not options.notice:
+        drain.progress('no notice: the guests are not told')
         return
     told = 0
-    for uuid in drain.pending() + [
-            u for u, i in drain.items.items()
-            if i.outcome == report_mod.NOTIFY_ONLY]:
+    for uuid in to_tell(drain):
         item = drain.items[uuid]
-        drain.manager.open_move_request(
+        request = drain.manager.open_move_request(
             lock_manager.Target(uuid, item.project_id, host=item.source),
             seconds=options.notice, actor=options.actor,
             reason='drain of %s: %s' % (', '.join(drain.hosts),
                                         options.reason))
-        item.requested = True
+        item.requested = item.told = True
         told += 1
+        # The store's clock, and a request already open keeps its own.
+        drain.not_before = max(drain.not_before or request.not_before,
+                               request.not_before)
     drain.progress('told %d guest(s): locks end within %ds'
                    % (told, options.notice))
 

@@ -27,6 +27,20 @@ from nova_miglock.planning import strategies
 ON_DEADLINE = ('break', 'skip', 'fail')
 
 
+def default_notice(most, to_deadline):
+    """The notice a drain gives when the operator did not say, in seconds.
+
+    ``most`` is ``[miglock] drain_notice`` (0: none), ``to_deadline`` the
+    seconds from the drain's start to its deadline. Half of that at most:
+    leases granted after the request may run to ``not_before``, and the
+    drain needs the other half to move what they held. None when no notice
+    is given.
+    """
+    if not most or to_deadline <= 0:
+        return None
+    return max(1, min(int(most), int(to_deadline // 2)))
+
+
 @dataclasses.dataclass(frozen=True)
 class Options:
     deadline: float                  # seconds since the epoch
@@ -44,7 +58,9 @@ class Options:
     history_days: float = 28.0
     samples: int = 100
     errors: int = 3                  # Nova errors before giving up on one
-    notice: int = None               # seconds: move requests to the guests
+    # Seconds: the move requests' notice to the guests; None or 0 opens
+    # none (the command resolves its default, see default_notice).
+    notice: int = None
 
     def check(self):
         if self.strategy not in strategies.NAMES:
@@ -58,6 +74,12 @@ class Options:
                 self.move_timeout <= 0:
             raise lock.InvalidRequest('parallel, poll and move timeout must '
                                       'be positive')
+        if self.notice is not None and (
+                isinstance(self.notice, bool) or
+                not isinstance(self.notice, int) or self.notice < 0):
+            raise lock.InvalidRequest('the notice is a whole number of '
+                                      'seconds, 0 for none; got %r'
+                                      % (self.notice,))
         if not lock.validate_reason(self.reason).strip():
             raise lock.InvalidRequest('a drain must say why (--reason)')
         return self
@@ -82,6 +104,7 @@ class Item:
     message: str = ''
     predicted_end: float = None
     requested: bool = False          # a move request of ours is open
+    told: bool = False               # the drain opened one for it
     action: str = preference.LIVE
     approved: bool = False           # its guest approved the move early
 

@@ -30,7 +30,7 @@ GONE = 'gone'
 DONE = (MOVED, BROKEN, GONE)
 
 
-def _iso(seconds):
+def iso(seconds):
     return None if seconds is None else \
         timebins.to_datetime(seconds).isoformat() + 'Z'
 
@@ -39,8 +39,12 @@ def _rel(seconds, start):
     return None if seconds is None else round(seconds - start, 1)
 
 
-def build(drain, left_on_hosts):
-    """The report of ``drain`` (an executor.Drain) as a JSON-able dict."""
+def build(drain, left_on_hosts, notice=None):
+    """The report of ``drain`` (an executor.Drain) as a JSON-able dict.
+
+    ``notice``: what the guests are (a dry run: would be) told, from
+    :func:`nova_miglock.drain.notice.describe`; None when nothing.
+    """
     start, plan = drain.start, drain.first_plan
     items = list(drain.items.values())
     ends = [i.ended_at for i in items if i.outcome in DONE and i.ended_at]
@@ -52,9 +56,10 @@ def build(drain, left_on_hosts):
         'hosts': drain.hosts,
         'strategy': drain.options.strategy,
         'dry_run': dry,
-        'started_at': _iso(start),
-        'deadline': _iso(drain.options.deadline),
+        'started_at': iso(start),
+        'deadline': iso(drain.options.deadline),
         'on_deadline': drain.options.on_deadline,
+        'notice': notice,
         'predicted': None if plan is None else {
             'p50_seconds': round(plan.p50, 1),
             'p90_seconds': round(plan.p90, 1),
@@ -107,22 +112,36 @@ def _num(value):
     return '' if value is None else '+%ds' % value
 
 
+def told(report):
+    """What the guests were (a dry run: would be) told, one sentence."""
+    notice = report.get('notice')
+    if not notice:
+        return ('The guests are not told (no notice: no move request, '
+                'leases are not capped).')
+    return ('%s %d guest(s) that their locks end within %ds (not before '
+            '%s).' % ('Would tell' if report['dry_run'] else 'Told',
+                      notice['guests'], notice['seconds'],
+                      notice['not_before']))
+
+
 def summary(report):
-    """One paragraph: predicted against actual, and what is left."""
+    """One paragraph: the notice, predicted against actual, what is left."""
     pred = report['predicted'] or {}
     counts = ', '.join('%d %s' % (n, k)
                        for k, n in sorted(report['counts'].items()))
     if report['dry_run']:
         return ('Plan (%s) for %s: %s; predicted to finish in %ss (P50), '
-                '%ss (P90); would need a break: %s.'
+                '%ss (P90); would need a break: %s. %s'
                 % (report['strategy'], ', '.join(report['hosts']),
                    counts or 'nothing to move', pred.get('p50_seconds'),
                    pred.get('p90_seconds'),
-                   ', '.join(pred.get('needs_break') or ()) or 'none'))
-    return ('Drain (%s) of %s: %s. Predicted %ss (P50) / %ss (P90), took '
-            '%ss. %s'
+                   ', '.join(pred.get('needs_break') or ()) or 'none',
+                   told(report)))
+    return ('Drain (%s) of %s: %s. %s Predicted %ss (P50) / %ss (P90), '
+            'took %ss. %s'
             % (report['strategy'], ', '.join(report['hosts']),
-               counts or 'nothing to move', pred.get('p50_seconds'),
+               counts or 'nothing to move', told(report),
+               pred.get('p50_seconds'),
                pred.get('p90_seconds'), report['actual_seconds'],
                'The hosts are empty.' if report['drained'] else
                '%d instance(s) are still on the hosts.'

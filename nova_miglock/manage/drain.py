@@ -55,6 +55,21 @@ def duration(text):
     return value
 
 
+def notice_duration(text):
+    """A duration as :func:`duration` reads it, or 0: no notice."""
+    if _DURATION.match(text) and int(_DURATION.match(text).group(1)) == 0:
+        return 0
+    return duration(text)
+
+
+def notice_for(args, now, deadline, conf=CONF):
+    """The notice this drain gives: what was asked, else the default."""
+    if args.notice is not None:
+        return args.notice or None
+    return drain_options.default_notice(conf.miglock.drain_notice,
+                                        deadline - now)
+
+
 def host(text):
     if not _HOST.match(text):
         raise argparse.ArgumentTypeError('not a host name: %r' % text)
@@ -84,9 +99,16 @@ def add_parsers(areas, add, timestamp, positive):
                      help='what still locked at the deadline gets: break '
                      '(end its holds and move it, in one step), skip '
                      '(leave it; the default) or fail')
-    cmd.add_argument('--notice', type=duration,
-                     help='tell the guests (a move request): their locks '
-                     'end within this time, e.g. 30m (default: no notice)')
+    told = cmd.add_mutually_exclusive_group()
+    told.add_argument('--notice', type=notice_duration,
+                      help='tell the guests (a move request) their locks '
+                      'end within this time, e.g. 30m; 0 for no notice '
+                      '(default: [miglock] drain_notice, 30m, or half the '
+                      'time to the deadline if that is shorter)')
+    told.add_argument('--no-notice', dest='notice', action='store_const',
+                      const=0, help='do not tell the guests: no move '
+                      'requests, leases are not capped (the drain waits '
+                      'for them or acts at the deadline)')
     cmd.add_argument('--reason', default='host maintenance',
                      help='why (shown on the disabled service and recorded '
                      'with any break)')
@@ -127,7 +149,7 @@ def drain(manager, args):
                                   % lock.isoformat(args.deadline))
     options = drain_options.Options(
         deadline=deadline, strategy=args.strategy, parallel=args.parallel,
-        per_host=args.per_host, notice=args.notice,
+        per_host=args.per_host, notice=notice_for(args, now, deadline),
         on_deadline=args.on_deadline, dry_run=args.dry_run,
         reason=args.reason, actor=commands.operator_name(),
         poll=args.poll, move_timeout=args.move_timeout)

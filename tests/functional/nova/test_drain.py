@@ -200,7 +200,9 @@ class DrainTest(base.NovaTestCase):
                     'lease_seconds': 60}))
         self.on_progress = guest_tries_again
 
-        status, report = self.drain('host1', '--within', '8',
+        # No notice: after a request's not_before the guest's lock would be
+        # refused as move_requested whatever the break did.
+        status, report = self.drain('host1', '--within', '8', '--no-notice',
                                     '--on-deadline', 'break', '--poll', '1')
 
         self.assertEqual(0, status, report)
@@ -260,6 +262,56 @@ class DrainTest(base.NovaTestCase):
         self.assertIn('request_closed', events)
         self.assertNotIn('break', events)
         self.assertEqual([], self.admitted_while_locked())
+
+    def test_a_plain_drain_tells_every_guest_and_no_notice_tells_none(self):
+        servers = self.boot_on_host1(2)
+        seen = {}
+
+        def guests_look(text):
+            # When the drain has told the guests and before it moves them:
+            # what each guest reads from the metadata API.
+            if text.startswith(('told', 'no notice')):
+                for server in servers:
+                    reply = http.request(self.proxy_for(server).url, 'GET',
+                                         '/openstack/miglock')
+                    self.assertEqual(200, reply.status, reply.body)
+                    seen[server['id']] = reply.json['move_request']
+        self.on_progress = guests_look
+
+        status, report = self.drain('host1', '--within', '1m', '--poll', '1')
+
+        self.assertEqual(0, status, report)
+        # The default notice: half the minute to the deadline.
+        self.assertEqual((30, 2), (report['notice']['seconds'],
+                                   report['notice']['guests']))
+        self.assertEqual({s['id'] for s in servers}, set(seen))
+        for server in servers:
+            request = seen[server['id']]
+            self.assertIsNotNone(request, server['id'])
+            self.assertIn('drain of host1', request['reason'])
+            self.assertGreater(request['seconds_left'], 20)
+            self.assertLessEqual(request['seconds_left'], 30)
+            self.assertIsNone(self.store.get_move_request(server['id']))
+
+        # --no-notice: the same drain of where they went tells nobody.
+        # (Once the listener has ended their tickets: a drain follows an
+        # instance with an open ticket as a move in flight.)
+        for server in servers:
+            self.wait_for_ticket_end(server)
+        seen.clear()
+        hosts = {s['id']: self.admin_api.get_server(s['id'])[
+            'OS-EXT-SRV-ATTR:host'] for s in servers}
+        target = sorted(hosts.values())[0]
+        here = [s for s in servers if hosts[s['id']] == target]
+        servers[:] = here
+        before = len(self.store.ledger())
+        status, report = self.drain(target, '--within', '1m', '--poll', '1',
+                                    '--no-notice')
+        self.assertEqual(0, status, report)
+        self.assertIsNone(report['notice'])
+        self.assertEqual({s['id']: None for s in here}, seen)
+        self.assertNotIn('move_requested', [
+            e['event'] for e in self.store.ledger()[before:]])
 
     def test_maintenance_preferences_are_honoured(self):
         live, cold, stopped, notify = self.boot_on_host1(4)
@@ -336,6 +388,30 @@ class DrainTest(base.NovaTestCase):
         self.assertEqual([0, 1, 1], sorted(
             i['attempts'] for i in report['instances']))
 
+    def test_a_followed_move_that_did_not_happen_is_moved(self):
+        server, _other = self.boot_on_host1(2)
+        # A ticket Nova never acted on (a move started elsewhere that did
+        # not happen): the drain follows it as a move in flight ...
+        ticket, _state, _ended = self.store.break_and_admit(
+            server['id'], project_id=server['tenant_id'],
+            kind='live-migration', reason='test', actor='operator:test')
+
+        def ticket_ends(text):
+            # ... and it ends before the drain's first look.
+            if text.startswith('disabled'):
+                self.manager.end_move(server['id'], outcome='failed',
+                                      ticket_id=ticket.ticket_id,
+                                      actor='operator:test')
+        self.on_progress = ticket_ends
+
+        status, report = self.drain('host1', '--within', '1m', '--poll', '1')
+
+        # The strategy knew it from the start: ranked with the other and
+        # moved, not a KeyError.
+        self.assertEqual(0, status, report)
+        self.assertEqual(set(), self.on_host('host1'))
+        self.assertEqual({'moved': 2}, report['counts'])
+
     def test_dry_run_plans_and_changes_nothing(self):
         servers = self.boot_on_host1(2)
         self.hold(servers[0], 300)
@@ -344,6 +420,14 @@ class DrainTest(base.NovaTestCase):
                                     '--dry-run')
         self.assertEqual(0, status)
         self.assertTrue(report['dry_run'])
+        # It shows the notice a drain would give (the default: half the
+        # ten minutes), and gives none.
+        self.assertEqual((300, 2), (report['notice']['seconds'],
+                                    report['notice']['guests']))
+        self.assertIn('would tell 2 guest(s): locks end within 300s',
+                      self.progress_lines)
+        self.assertEqual([], [s['id'] for s in servers
+                              if self.store.get_move_request(s['id'])])
         self.assertEqual(2, len(report['instances']))
         self.assertEqual({s['id'] for s in servers}, self.on_host('host1'))
         self.assertEqual(before, len(self.store.ledger()))

@@ -16,6 +16,8 @@ import pytest
 from nova_miglock.drain import options
 from nova_miglock import lock
 from nova_miglock.manage import cli
+from nova_miglock.manage import drain
+from nova_miglock.testing import fixtures
 
 
 def parse(*args):
@@ -33,7 +35,8 @@ def test_within_takes_a_duration_with_a_unit(text, seconds):
     ('--within', '31d'), ('--parallel', '0'), ('--strategy', 'fastest'),
     ('--on-deadline', 'ignore'), ('--within', '1h', '--deadline',
                                   '2026-11-27T10:00:00Z'),
-    ('--deadline', 'tomorrow')])
+    ('--deadline', 'tomorrow'), ('--notice', '-1'),
+    ('--notice', '30m', '--no-notice')])
 def test_bad_input_is_a_usage_error(args, capsys):
     with pytest.raises(SystemExit) as exc:
         parse('drain', 'host1', *args)
@@ -61,3 +64,51 @@ def test_options_refuse_what_the_parser_cannot_see():
         options.Options(deadline=1.0, reason='x\x00').check()
     with pytest.raises(lock.InvalidRequest):
         options.Options(deadline=1.0, on_deadline='wait').check()
+
+
+@pytest.mark.parametrize('most,to_deadline,notice', [
+    (1800, 7200, 1800),     # the default within 2h: 30 minutes
+    (1800, 3600, 1800),     # within 1h (the command's default): the same
+    (1800, 1200, 600),      # a tight deadline: half of it
+    (1800, 9, 4),           # whole seconds
+    (1800, 1, 1),           # never 0, which would mean "no notice"
+    (0, 7200, None),        # [miglock] drain_notice = 0: no default notice
+    (1800, 0, None)])
+def test_the_default_notice_leaves_half_the_time_to_move(most, to_deadline,
+                                                         notice):
+    assert options.default_notice(most, to_deadline) == notice
+
+
+def test_a_plain_drain_tells_the_guests():
+    """The drain opens move requests unless told not to (issue 14)."""
+    conf = fixtures.make_conf()
+    args = parse('drain', 'host1')
+    assert args.notice is None
+    assert drain.notice_for(args, 1000.0, 1000.0 + 3600, conf) == 1800
+    assert drain.notice_for(args, 1000.0, 1000.0 + 600, conf) == 300
+
+
+@pytest.mark.parametrize('asked', [('--no-notice',), ('--notice', '0'),
+                                   ('--notice', '0s')])
+def test_no_notice_opens_no_move_request(asked):
+    args = parse('drain', 'host1', *asked)
+    assert drain.notice_for(args, 0.0, 3600.0, fixtures.make_conf()) is None
+
+
+def test_an_asked_notice_is_given_as_asked():
+    args = parse('drain', 'host1', '--notice', '45m')
+    # Even past half the time to the deadline: the operator said so.
+    assert drain.notice_for(args, 0.0, 3600.0, fixtures.make_conf()) == 2700
+
+
+def test_the_cloud_may_turn_the_default_notice_off():
+    conf = fixtures.make_conf(**{'miglock.drain_notice': 0})
+    assert drain.notice_for(parse('drain', 'h'), 0.0, 3600.0, conf) is None
+    conf = fixtures.make_conf(**{'miglock.drain_notice': 600})
+    assert drain.notice_for(parse('drain', 'h'), 0.0, 3600.0, conf) == 600
+
+
+def test_options_refuse_a_negative_notice():
+    with pytest.raises(lock.InvalidRequest):
+        options.Options(deadline=1.0, notice=-5).check()
+    assert options.Options(deadline=1.0, notice=0).check().notice == 0

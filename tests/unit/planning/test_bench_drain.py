@@ -11,11 +11,16 @@
 # under the License.
 """bench/drain.py runs in smoke mode and ends with its summary line."""
 
+import importlib.util
 import json
 import os
 import re
 import subprocess
 import sys
+
+from nova_miglock.manage import cli
+from nova_miglock.manage import drain
+from nova_miglock.testing import fixtures
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -48,3 +53,14 @@ def test_a_bad_ledger_line_is_a_clear_error(tmp_path):
     assert result.returncode != 0
     assert 'bad.jsonl:1: not a ledger row' in result.stderr
     assert 'Traceback' not in result.stderr
+
+
+def test_the_bench_measures_the_drain_as_shipped():
+    """Its "with requests" notice is what a plain drain within 2h gives."""
+    spec = importlib.util.spec_from_file_location('bench_drain', BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    args = cli.build_parser().parse_args(['drain', 'host1', '--within',
+                                          '%d' % bench.DEADLINE])
+    assert drain.notice_for(args, 0.0, float(bench.DEADLINE),
+                            fixtures.make_conf()) == bench.NOTICE == 1800
