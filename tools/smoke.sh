@@ -11,11 +11,22 @@ LOG=$(mktemp -d)
 trap 'rm -rf "$LOG"' EXIT
 
 failed=0
+# A benchmark that prints a summary line for scripts must end with it.
+ends_with_summary() {
+    local out=$LOG/$1.out
+    if grep -qi '^summary' "$out" && \
+            ! tail -n 1 "$out" | grep -qi '^summary'; then
+        echo "$1 printed a summary line but did not end with it" >> "$out"
+        return 1
+    fi
+}
+
 run() {
     local name=$1
     shift
     local started=$SECONDS
-    if "$PYTHON" "$@" > "$LOG/$name.out" 2>&1; then
+    if "$PYTHON" "$@" > "$LOG/$name.out" 2>&1 && ends_with_summary "$name"
+    then
         echo "ok     $name ($((SECONDS - started)) s)"
     else
         echo "FAILED $name ($((SECONDS - started)) s); its output:"
