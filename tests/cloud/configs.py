@@ -169,7 +169,7 @@ debug = true
 transport_url = %(rabbit)s
 [oslo_messaging_notifications]
 driver = messagingv2
-[miglock_store]
+[miglock_database]
 connection = %(db_miglock)s
 [miglock_nova]
 auth_type = password

@@ -41,7 +41,7 @@ def host(tmp_path):
         'api-paste.ini\n')
     (tmp_path / 'hooks').mkdir()
     (tmp_path / 'nova-miglock.conf').write_text(
-        '[miglock_store]\nconnection = sqlite:///%s\n[miglock_hook]\n'
+        '[miglock_database]\nconnection = sqlite:///%s\n[miglock_hook]\n'
         'hooks_dir = %s\n' % (tmp_path / 'store.sqlite',
                               tmp_path / 'hooks'))
     return tmp_path

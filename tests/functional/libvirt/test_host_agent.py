@@ -224,7 +224,7 @@ class HostAgentTest(lab.LabTestCase):
         with open(config, 'w') as stream:
             stream.write(
                 '[DEFAULT]\ntransport_url = %s\nlog_file = %s\n'
-                '[miglock_store]\nconnection = %s\n'
+                '[miglock_database]\nconnection = %s\n'
                 '[miglock_compute]\nlibvirt_uri = %s\nhost = h-%s\n'
                 '[miglock_hook]\nreplica_path = %s\n'
                 '[miglock_notifications]\ntopics = %s\n' % (
