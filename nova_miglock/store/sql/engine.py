@@ -226,7 +226,8 @@ def execute_prepared(conn, statement, params):
     ``EXECUTE name(...)``: the server skips parsing and planning, which for
     a statement of several data-modifying CTEs cost more than running it.
     Both go through SQLAlchemy, so oslo.db's error filters apply; the
-    rows come back with the statement's column labels.
+    rows come back with the statement's columns and types. For SELECTs
+    (data-modifying CTEs included).
     """
     dialect = conn.dialect
     if not getattr(dialect, _PREPARE, False):
@@ -240,8 +241,7 @@ def execute_prepared(conn, statement, params):
     if name not in known:
         conn.exec_driver_sql(prepare)
         known.add(name)
-    values = dict(defaults, **params)
-    return list(conn.exec_driver_sql(arguments, values))
+    return list(conn.execute(arguments, dict(defaults, **params)))
 
 
 def _offset_of(dialect):
@@ -266,8 +266,12 @@ def _prepare_text(statement, dialect):
                      dialect.type_compiler_instance.process(bind_type))
     name = 'miglock_' + hashlib.sha1(body.encode()).hexdigest()[:16]
     prepare = 'PREPARE %s (%s) AS %s' % (name, ', '.join(types), body)
-    arguments = 'EXECUTE %s (%s)' % (
-        name, ', '.join('%%(%s)s' % key for key in order))
+    # A text statement with the original's result columns: SQLAlchemy
+    # caches its compiled form and result processing like the original's.
+    arguments = sa.text('EXECUTE %s (%s)' % (
+        name, ', '.join(':' + key for key in order))).columns(
+            *[sa.column(column.key, column.type)
+              for column in statement.selected_columns])
     return name, prepare, arguments, dict(compiled.params)
 
 
