@@ -227,7 +227,7 @@ def execute_prepared(conn, statement, params):
     a statement of several data-modifying CTEs cost more than running it.
     Both go through SQLAlchemy, so oslo.db's error filters apply; the
     rows come back with the statement's columns and types. For SELECTs
-    (data-modifying CTEs included).
+    (data-modifying CTEs included) on a connection in autocommit mode.
     """
     dialect = conn.dialect
     if not getattr(dialect, _PREPARE, False):
@@ -238,10 +238,26 @@ def execute_prepared(conn, statement, params):
         prepared[key] = _prepare_text(statement, dialect)
     name, prepare, arguments, defaults = prepared[key]
     known = conn.connection.info.setdefault('miglock_prepared', set())
+    values = dict(defaults, **params)
     if name not in known:
         conn.exec_driver_sql(prepare)
         known.add(name)
-    return list(conn.execute(arguments, dict(defaults, **params)))
+    try:
+        return list(conn.execute(arguments, values))
+    except (sa.exc.DBAPIError, db_exc.DBError) as exc:
+        if not _unknown_statement(exc):
+            raise
+    # Deallocated behind the store's back (DEALLOCATE ALL, a pooler's
+    # DISCARD ALL): prepared again, once. The failed EXECUTE wrote nothing
+    # and, outside a transaction, left none to roll back.
+    conn.exec_driver_sql(prepare)
+    return list(conn.execute(arguments, values))
+
+
+def _unknown_statement(exc):
+    inner = getattr(exc, 'inner_exception', None) or exc
+    # SQLSTATE 26000: invalid_sql_statement_name.
+    return getattr(getattr(inner, 'orig', None), 'pgcode', None) == '26000'
 
 
 def _offset_of(dialect):

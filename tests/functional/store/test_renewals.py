@@ -224,6 +224,21 @@ def test_postgresql_prepares_the_renewal_once_per_server_session(
     assert [h.holder for h in state.holds] == ['db']
 
 
+def test_a_statement_deallocated_behind_the_stores_back_is_prepared_again(
+        postgresql_store, limits, sent):
+    store = postgresql_store
+    instance = str(uuid.uuid4())
+    acquire(store, limits, instance)
+    renew(store, limits, instance)
+    with store.sql_engine.connect() as conn:  # the pool's one connection
+        conn.exec_driver_sql('DEALLOCATE ALL')
+        conn.commit()
+    del sent[:]
+    hold, state = renew(store, limits, instance)
+    assert sent == ['EXECUTE', 'PREPARE', 'EXECUTE']
+    assert [h.holder for h in state.holds] == ['db'] == [hold.holder]
+
+
 def test_postgresql_without_prepared_statements_sends_the_statement(
         database, limits):
     if database.engine_name != 'postgresql':
