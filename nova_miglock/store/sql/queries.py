@@ -31,11 +31,26 @@ def _labelled(table, prefix):
     return [c.label(prefix + c.name) for c in table.c]
 
 
-def _unprefix(row, prefix):
-    mapping = row._mapping
-    values = {key[len(prefix):]: mapping[key] for key in mapping.keys()
-              if key.startswith(prefix)}
-    return values if any(v is not None for v in values.values()) else None
+class _Unprefix:
+    """The columns of one result that carry ``prefix``, found once.
+
+    Calling it with a row gives those columns' values by their names
+    without the prefix, or None when all are NULL (an outer join that
+    matched nothing). Found once per result rather than per row and
+    prefix: on the renewal's path this was a sixth of the client's CPU.
+    """
+
+    def __init__(self, prefix):
+        self._prefix, self._columns = prefix, None
+
+    def __call__(self, row):
+        if self._columns is None:
+            size = len(self._prefix)
+            self._columns = [(index, name[size:])
+                             for index, name in enumerate(row._fields)
+                             if name.startswith(self._prefix)]
+        values = {name: row[index] for index, name in self._columns}
+        return values if any(v is not None for v in values.values()) else None
 
 
 def hold_from(values):
@@ -108,13 +123,14 @@ def snapshot(conn, instance_uuid, project_id):
     change committed by the previous holder of the row lock.
     """
     now, found, quota = None, {}, None
+    hold_of, quota_of = _Unprefix('h_'), _Unprefix('q_')
     for row in engine.execute(conn, _SNAPSHOT, {'b_uuid': instance_uuid,
                                                 'b_project_id': project_id}):
         now = row.now
-        hold = _unprefix(row, 'h_')
+        hold = hold_of(row)
         if hold is not None:
             found[hold['holder']] = hold_from(hold)
-        quota = quota or _unprefix(row, 'q_')
+        quota = quota or quota_of(row)
     return Snapshot(now=now, holds=found, quota=quota)
 
 
@@ -131,11 +147,13 @@ def state_from_rows(instance_uuid, rows):
     hold (``h_``) and the open ticket (``t_``).
     """
     now, row_values, ticket, found = None, None, None, []
+    instance_of, ticket_of, hold_of = (_Unprefix('i_'), _Unprefix('t_'),
+                                       _Unprefix('h_'))
     for row in rows:
         now = row.now
-        row_values = row_values or _unprefix(row, 'i_')
-        ticket = ticket or _unprefix(row, 't_')
-        hold = _unprefix(row, 'h_')
+        row_values = row_values or instance_of(row)
+        ticket = ticket or ticket_of(row)
+        hold = hold_of(row)
         if hold is not None:
             found.append(hold_from(hold))
     return build_state(instance_uuid, now, row_values, found,
