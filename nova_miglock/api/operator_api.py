@@ -45,6 +45,7 @@ from nova_miglock.api import nova_hosts
 from nova_miglock.api import operator_schemas as schemas
 from nova_miglock.api import operator_views as views
 from nova_miglock.api import validation
+from nova_miglock.api import versions
 from nova_miglock.drain import executor
 from nova_miglock.drain import nova as nova_api
 from nova_miglock.drain import options as drain_options
@@ -165,13 +166,16 @@ class OperatorEndpoints:
     def drain_plan(self, req, context, version, *, body):
         policy.authorize(context, policies.DRAIN_PLAN, {})
         args = body['drain_plan']
+        now = time.time()
+        deadline = _deadline(args, now)
         options = drain_options.Options(
-            deadline=_deadline(args), dry_run=True,
+            deadline=deadline, dry_run=True,
             strategy=args.get('strategy', drain_options.Options.strategy),
             parallel=args.get('parallel', 2),
             per_host=args.get('per_host', 1),
             on_deadline=args.get('on_deadline', 'skip'),
-            notice=args.get('notice'),
+            notice=_notice(args, version, deadline - now,
+                           self._conf.miglock.drain_notice),
             reason=args.get('reason', 'host maintenance'),
             actor=_actor(context))
         nova = nova_hosts.NovaHosts(context.elevated())
@@ -202,17 +206,37 @@ def _when(text):
         raise lock.InvalidRequest('Invalid request body: %s' % exc)
 
 
-def _deadline(args):
+def _deadline(args, now):
     """The plan's deadline, in seconds since the epoch."""
     if 'within' in args and 'deadline' in args:
         raise lock.InvalidRequest('give within or deadline, not both')
     if 'deadline' not in args:
-        return time.time() + args.get('within', 3600)
+        return now + args.get('within', 3600)
     deadline = timebins.to_seconds(_when(args['deadline']))
-    if deadline <= time.time():
+    if deadline <= now:
         raise lock.InvalidRequest('the deadline %s is in the past'
                                   % args['deadline'])
     return deadline
+
+
+def _notice(args, version, to_deadline, most):
+    """The plan's notice to the guests, in seconds, or None for none.
+
+    From version 1.2 the plan is the drain's dry run: without ``notice``
+    the drain's default (``[miglock] drain_notice`` or half the time to the
+    deadline), ``notice`` 0 or null none. Before, a plan without a notice
+    has none, and 0 is refused as it was by the 1.0 schema.
+    """
+    if version >= versions.DRAIN_NOTICE:
+        asked = (args['notice'] or 0) if 'notice' in args else None
+        return drain_options.resolve_notice(asked, most, to_deadline)
+    if args.get('notice') == 0:
+        raise lock.InvalidRequest(
+            'Invalid request body: drain_plan/notice: 0 needs version %s or '
+            'later (%s: miglock %s); leave it out for no notice'
+            % (versions.DRAIN_NOTICE, versions.HEADER,
+               versions.DRAIN_NOTICE))
+    return args.get('notice')
 
 
 def _actor(context):

@@ -110,7 +110,9 @@ drain_plan = {
                          'maximum': MAX_PARALLEL},
             'on_deadline': {'type': 'string',
                             'enum': list(drain_options.ON_DEADLINE)},
-            'notice': {'type': ['integer', 'null'], 'minimum': 1,
+            # 0 (none, like null) from version 1.2: the handler refuses
+            # it before, as this schema did.
+            'notice': {'type': ['integer', 'null'], 'minimum': 0,
                        'maximum': MAX_PLAN_SECONDS},
             'reason': schemas.required_reason,
         },
@@ -291,6 +293,15 @@ drain_plan_response = {
             'counts': {'type': 'object',
                        'additionalProperties': {'type': 'integer'}},
             'instances': {'type': 'array', 'items': _planned},
+            # From version 1.2: what the guests would be told, or null.
+            'notice': {
+                'type': ['object', 'null'],
+                'properties': {
+                    'seconds': {'type': 'integer', 'minimum': 1},
+                    'not_before': schemas.timestamp,
+                    'guests': {'type': 'integer', 'minimum': 0}},
+                'required': ['seconds', 'not_before', 'guests'],
+                'additionalProperties': False},
         },
         'required': ['hosts', 'strategy', 'planned_at', 'deadline',
                      'on_deadline', 'predicted', 'counts', 'instances'],

@@ -19,6 +19,7 @@ the planning code keeps them in.
 
 import datetime
 
+from nova_miglock.api import versions
 from nova_miglock.api import views
 from nova_miglock import lock
 
@@ -83,8 +84,13 @@ def model(data, version):
 
 
 def drain_plan(report, version):
-    """``POST /os-miglock/drain-plans``: a drain's plan, nothing moved."""
-    return {'drain_plan': {
+    """``POST /os-miglock/drain-plans``: a drain's plan, nothing moved.
+
+    From version 1.2 it says what the guests would be told: ``notice``
+    (``seconds``, ``not_before``, ``guests``) as in the JSON report of
+    ``nova-miglock-manage drain --dry-run``, or null for no notice.
+    """
+    plan = {
         'hosts': report['hosts'],
         'strategy': report['strategy'],
         'planned_at': _time(report['started_at']),
@@ -94,4 +100,9 @@ def drain_plan(report, version):
         'counts': report['counts'],
         'instances': [{key: item[source] for key, source in _PLAN_ITEM_KEYS}
                       for item in report['instances']],
-    }}
+    }
+    if version >= versions.DRAIN_NOTICE:
+        notice = report.get('notice')
+        plan['notice'] = None if not notice else dict(
+            notice, not_before=_time(notice['not_before']))
+    return {'drain_plan': plan}

@@ -60,12 +60,16 @@ class Version:
 
 
 MIN_VERSION = Version(1, 0)
-MAX_VERSION = Version(1, 1)
+MAX_VERSION = Version(1, 2)
 # 1.1: group disruption budgets (/os-miglock/groups), and a project's
 # quota carries its SLA (guest_locks, static_locks, max_lease, max_hold),
 # shown and set by /os-miglock/quotas/{project_id}.
 GROUPS = Version(1, 1)
 SLA_VERSION = Version(1, 1)
+# 1.2: a drain plan without ``notice`` gives the drain's default notice
+# (as ``nova-miglock-manage drain --dry-run``), ``notice`` 0 or null none;
+# the plan shows the notice given (``notice``).
+DRAIN_NOTICE = Version(1, 2)
 
 
 def requested(environ):

@@ -41,6 +41,19 @@ def default_notice(most, to_deadline):
     return max(1, min(int(most), int(to_deadline // 2)))
 
 
+def resolve_notice(asked, most, to_deadline):
+    """The notice a drain gives, in seconds, or None for none.
+
+    ``asked`` is what the operator said: None when nothing (the default,
+    :func:`default_notice` of ``most`` and ``to_deadline``), 0 for no
+    notice, else the seconds. One rule for ``nova-miglock-manage drain``
+    and the REST drain plan, so a plan over REST is the command's dry run.
+    """
+    if asked is not None:
+        return asked or None
+    return default_notice(most, to_deadline)
+
+
 @dataclasses.dataclass(frozen=True)
 class Options:
     deadline: float                  # seconds since the epoch

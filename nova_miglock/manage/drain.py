@@ -64,10 +64,8 @@ def notice_duration(text):
 
 def notice_for(args, now, deadline, conf=CONF):
     """The notice this drain gives: what was asked, else the default."""
-    if args.notice is not None:
-        return args.notice or None
-    return drain_options.default_notice(conf.miglock.drain_notice,
-                                        deadline - now)
+    return drain_options.resolve_notice(
+        args.notice, conf.miglock.drain_notice, deadline - now)
 
 
 def host(text):

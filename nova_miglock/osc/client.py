@@ -27,6 +27,9 @@ API_VERSION = '1.0'
 # Group disruption budgets exist from this version of the API on; only
 # their calls ask for it, so the rest keeps working with a 1.0 server.
 GROUPS_API_VERSION = '1.1'
+# From this version a drain plan without a notice gets the drain's default
+# notice, 0 means none, and the plan shows the notice (``notice``).
+DRAIN_NOTICE_API_VERSION = '1.2'
 # Nova's server groups are listed at the first compute API version that
 # shows every policy (soft-anti-affinity and soft-affinity came in 2.15).
 SERVER_GROUPS_COMPUTE_VERSION = '2.15'
@@ -222,10 +225,31 @@ class Client:
                              params=params)['move_requests']
 
     def drain_plan(self, hosts, **options):
-        """Plan a drain of ``hosts``; options of None are not sent."""
+        """Plan a drain of ``hosts``; options of None are not sent.
+
+        Asked at version 1.2, where a plan is the drain's dry run: without
+        ``notice`` the drain's default notice, ``notice=0`` none. A server
+        older than 1.2 (406) is asked at 1.0 when that means the same, an
+        explicit notice or none; the default notice it cannot plan.
+        """
         body = {key: value for key, value in options.items()
                 if value is not None}
         body['hosts'] = list(hosts)
+        try:
+            return self._request('POST', '/os-miglock/drain-plans',
+                                 body={'drain_plan': body},
+                                 version=DRAIN_NOTICE_API_VERSION)[
+                'drain_plan']
+        except APIError as exc:
+            if exc.code != 406:
+                raise
+        if 'notice' not in body:
+            raise exceptions.CommandError(
+                "This server's migration lock API predates version %s: it "
+                "cannot plan with the drain's default notice. Give "
+                "--notice or --no-notice." % DRAIN_NOTICE_API_VERSION)
+        if not body['notice']:
+            del body['notice']
         return self._request('POST', '/os-miglock/drain-plans',
                              body={'drain_plan': body})['drain_plan']
 

@@ -184,8 +184,8 @@ def test_a_response_schema_catches_a_field_the_view_did_not_declare():
 
 @pytest.mark.parametrize('header, expected', [
     (None, '1.0'), ('', '1.0'), ('miglock 1.0', '1.0'),
-    ('compute 2.95', '1.0'), ('compute 2.95, miglock latest', '1.1'),
-    ('miglock 1.1', '1.1'),
+    ('compute 2.95', '1.0'), ('compute 2.95, miglock latest', '1.2'),
+    ('miglock 1.1', '1.1'), ('miglock 1.2', '1.2'),
     ('MIGLOCK 1.0', '1.0'),
     # microversion-parse reads a service named without a version as no
     # version at all, as for Nova's own header.
@@ -198,7 +198,7 @@ def test_the_requested_version(header, expected):
 
 @pytest.mark.parametrize('header, error', [
     ('miglock 2.0', versions.VersionNotSupported),
-    ('miglock 1.2', versions.VersionNotSupported),
+    ('miglock 1.3', versions.VersionNotSupported),
     ('miglock 0.9', lock.InvalidRequest),
     ('miglock 1.x', lock.InvalidRequest),
     ('miglock 01.0', lock.InvalidRequest)])
@@ -214,5 +214,5 @@ def test_the_served_version_is_added_beside_novas():
     response.headers['Vary'] = 'OpenStack-API-Version'
     versions.stamp(response, versions.MAX_VERSION)
     assert response.headers.getall('OpenStack-API-Version') == [
-        'compute 2.95', 'miglock 1.1']
+        'compute 2.95', 'miglock 1.2']
     assert response.headers['Vary'] == 'OpenStack-API-Version'

@@ -122,6 +122,18 @@ def test_a_plan_is_shown_in_the_apis_time_format():
     assert (plan['planned_at'], plan['deadline']) == (
         '2026-11-26T12:00:00.000000Z', '2026-11-26T14:00:00.250000Z')
     assert plan['instances'][0]['host'] == 'host1'
+    assert 'notice' not in plan
+    report['notice'] = {'seconds': 1800, 'guests': 1,
+                        'not_before': '2026-11-26T12:30:00Z'}
+    plan = _valid(schemas.drain_plan_response, views.drain_plan(
+        report, versions.DRAIN_NOTICE))['drain_plan']
+    # From 1.2 the plan says what the guests would be told, as the JSON
+    # report of ``drain --dry-run`` does, in the API's time format.
+    assert plan['notice'] == {'seconds': 1800, 'guests': 1,
+                              'not_before': '2026-11-26T12:30:00.000000Z'}
+    report['notice'] = None
+    assert views.drain_plan(report, versions.DRAIN_NOTICE)['drain_plan'][
+        'notice'] is None
 
 
 def test_operator_rules_default_to_admins_but_a_projects_own_request():

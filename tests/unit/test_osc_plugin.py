@@ -110,3 +110,51 @@ def test_the_plugin_needs_nothing_of_the_server_side():
                     'nova_miglock.osc.v1.operator'}
     assert not loaded & {'nova', 'sqlalchemy', 'oslo_messaging',
                          'oslo_versionedobjects', 'oslo_policy'}
+
+
+class _Reply:
+    def __init__(self, status, body):
+        self.status_code = status
+        self._body = body
+        self.content = b'x'
+
+    def json(self):
+        return self._body
+
+
+class _Session:
+    """Answers drain plans as a server serving up to ``newest``."""
+
+    def __init__(self, newest):
+        self.newest = newest
+        self.sent = []
+
+    def request(self, url, method, json=None, headers=None, **kwargs):
+        version = headers['OpenStack-API-Version'].split()[-1]
+        self.sent.append((version, json['drain_plan']))
+        if tuple(map(int, version.split('.'))) > self.newest:
+            return _Reply(406, {'notAcceptable': {'message': 'too new'}})
+        return _Reply(200, {'drain_plan': {'hosts': ['h1']}})
+
+
+@pytest.mark.parametrize('notice, sent', [
+    (None, {'hosts': ['h1']}), (0, {'hosts': ['h1'], 'notice': 0}),
+    (600, {'hosts': ['h1'], 'notice': 600})])
+def test_a_drain_plan_is_asked_at_1_2(notice, sent):
+    """Without a notice the server gives the drain's default (1.2)."""
+    session = _Session(newest=(1, 2))
+    client.Client(session, 'http://nova/v2.1').drain_plan(['h1'],
+                                                          notice=notice)
+    assert session.sent == [('1.2', sent)]
+
+
+def test_an_older_server_plans_only_what_means_the_same_at_1_0():
+    session = _Session(newest=(1, 1))
+    miglock = client.Client(session, 'http://nova/v2.1')
+    miglock.drain_plan(['h1'], notice=0)
+    miglock.drain_plan(['h1'], notice=600)
+    assert session.sent[1::2] == [('1.0', {'hosts': ['h1']}),
+                                  ('1.0', {'hosts': ['h1'], 'notice': 600})]
+    error = pytest.raises(exceptions.CommandError, miglock.drain_plan,
+                          ['h1']).value
+    assert '--notice or --no-notice' in str(error)

@@ -68,6 +68,7 @@ PLAN_FIELDS = (
     ('Predicted P90 Seconds', 'p90_seconds'),
     ('Needs Break', 'needs_break'),
     ('Counts', 'counts'),
+    ('Notice', 'notice'),
     ('Servers', 'servers'),
 )
 # Structured values: kept as structures for json and yaml.
@@ -77,6 +78,7 @@ _FORMATTERS = {
     'remaining_seconds': format_columns.DictColumn,
     'weights': format_columns.DictColumn,
     'counts': format_columns.DictColumn,
+    'notice': format_columns.DictColumn,
     'busiest_hours': format_columns.ListDictColumn,
     'history': format_columns.ListDictColumn,
     'servers': format_columns.ListDictColumn,
@@ -101,6 +103,17 @@ def duration(text):
 
 # argparse names the type in its error.
 duration.__name__ = 'duration (90, 90s, 15m, 2h or 1d)'
+
+
+def notice_duration(text):
+    """A duration as :func:`duration` reads it, or 0: no notice."""
+    match = _DURATION.match(text)
+    if match and not int(match.group(1)):
+        return 0
+    return duration(text)
+
+
+notice_duration.__name__ = 'duration (0, 90, 90s, 15m, 2h or 1d)'
 
 
 class OpenMoveRequest(locks.ServerCommand, command.ShowOne):
@@ -248,9 +261,16 @@ class PlanDrain(command.ShowOne):
         parser.add_argument('--on-deadline', metavar='<action>',
                             help='What is still locked at the deadline '
                                  'gets: break, skip (the default) or fail')
-        parser.add_argument('--notice', metavar='<duration>', type=duration,
-                            help='Plan as if the guests were told their '
-                                 'locks end within this time')
+        told = parser.add_mutually_exclusive_group()
+        told.add_argument('--notice', metavar='<duration>',
+                          type=notice_duration,
+                          help='Plan as if the guests were told their '
+                               'locks end within this time; 0 for no '
+                               'notice (default: the drain\'s, [miglock] '
+                               'drain_notice or half the time to the '
+                               'deadline, whichever is shorter)')
+        told.add_argument('--no-notice', dest='notice', action='store_const',
+                          const=0, help='Plan without telling the guests')
         return parser
 
     def take_action(self, parsed_args):

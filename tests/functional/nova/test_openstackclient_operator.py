@@ -138,3 +138,23 @@ class OperatorCommandsTest(osc.Commands, base.NovaTestCase):
         self.assertEqual(['enabled'], [
             s['status'] for s in self.admin_api.get_services(
                 host='host1', binary='nova-compute')])
+
+    def test_a_plan_gives_the_drains_notice_unless_told_otherwise(self):
+        """``drain plan`` asks at 1.2: the drain's default notice."""
+        self.flags(drain_notice=1200, group='miglock')
+        plan = self.json('server migration drain plan host1 --within 2h',
+                         admin=True)
+        self.assertEqual((1200, 1), (plan['Notice']['seconds'],
+                                     plan['Notice']['guests']))
+        self.assertEqual(600, self.json(
+            'server migration drain plan host1 --within 2h --notice 10m',
+            admin=True)['Notice']['seconds'])
+        for told in ('--no-notice', '--notice 0'):
+            self.assertIsNone(self.json(
+                'server migration drain plan host1 %s' % told,
+                admin=True)['Notice'])
+        _out, errors = self.openstack(
+            'server migration drain plan host1 --notice 10m --no-notice',
+            admin=True, expect=2)
+        self.assertIn('not allowed with argument', errors)
+        self.assertIsNone(self.store.get_move_request(self.server['id']))

@@ -24,6 +24,7 @@ from nova_miglock.api import validation
 from nova_miglock import lock
 from nova_miglock import policy
 from nova_miglock.testing.nova import base
+from nova_miglock.testing.nova import clients
 
 
 class OperatorApiTest(base.NovaTestCase):
@@ -40,9 +41,10 @@ class OperatorApiTest(base.NovaTestCase):
                                body=None if body is None else json.dumps(
                                    body), check_response_status=False)
 
-    def answer(self, reply, status, schema):
+    def answer(self, reply, status, schema, version='1.0'):
         self.assertEqual(status, reply.status_code, reply.text)
-        self.assertIn('miglock 1.0', reply.headers['OpenStack-API-Version'])
+        self.assertIn('miglock ' + version,
+                      reply.headers['OpenStack-API-Version'])
         validation.validate(schema, reply.json(), what='response')
         return reply.json()
 
@@ -200,3 +202,52 @@ class OperatorApiTest(base.NovaTestCase):
                 ({'hosts': ['host1'], 'poll': 1}, "'poll' was unexpected")):
             self.bad('POST', '/os-miglock/drain-plans', {'drain_plan': args},
                      words)
+
+    def plan(self, version, status=200, **args):
+        """A drain plan of host1 asked at ``version`` by an admin."""
+        reply = clients.session_for(self, True).request(
+            self.admin_api.base_url + '/os-miglock/drain-plans', 'POST',
+            json={'drain_plan': dict(args, hosts=['host1'])},
+            headers={'OpenStack-API-Version': 'miglock %s' % version},
+            raise_exc=False)
+        if status != 200:
+            self.assertEqual(status, reply.status_code, reply.text)
+            return reply.json()
+        return self.answer(reply, 200, operator_schemas.drain_plan_response,
+                           version)['drain_plan']
+
+    def test_a_plan_gives_the_drains_default_notice_from_version_1_2(self):
+        self.flags(drain_notice=1200, group='miglock')
+        self.call(self.api, 'PUT', self.url + '/holds/etl',
+                  {'lease_seconds': 600})
+        before = self.fingerprint(self.server)
+        # Up to 1.1 a plan without a notice has none, and shows none.
+        for version in ('1.0', '1.1'):
+            plan = self.plan(version, within=7200)
+            self.assertNotIn('notice', plan)
+            self.assertEqual(['host1'], plan['hosts'])
+            self.assertIn('needs version 1.2', self.plan(
+                version, 400, within=7200, notice=0)['badRequest'][
+                    'message'])
+        # From 1.2, what ``drain --dry-run`` gives: [miglock] drain_notice,
+        # or half the time to the deadline when that is shorter.
+        plan = self.plan('1.2', within=7200)
+        self.assertEqual((1200, 1), (plan['notice']['seconds'],
+                                     plan['notice']['guests']))
+        told = (datetime.datetime.fromisoformat(
+            plan['notice']['not_before'][:-1]) -
+            datetime.datetime.fromisoformat(plan['planned_at'][:-1]))
+        self.assertAlmostEqual(1200, told.total_seconds(), delta=5)
+        self.assertEqual(500, self.plan('1.2', within=1000)['notice'][
+            'seconds'])
+        self.assertEqual(300, self.plan('1.2', within=7200, notice=300)[
+            'notice']['seconds'])
+        # 0 or null: none.
+        self.assertIsNone(self.plan('1.2', within=7200, notice=0)['notice'])
+        self.assertIsNone(self.plan('1.2', within=7200,
+                                    notice=None)['notice'])
+        self.flags(drain_notice=0, group='miglock')
+        self.assertIsNone(self.plan('1.2', within=7200)['notice'])
+        # A plan tells no guest: no move request, no hold touched.
+        self.assertEqual(before, self.fingerprint(self.server))
+        self.assertIsNone(self.store.get_move_request(self.server['id']))

@@ -178,16 +178,16 @@ class ServerLocksApiTest(base.NovaTestCase):
         root = '/os-miglock'
         found = self.answer(self.call(self.api, 'GET', url=root), 200,
                             schemas.versions_response)['versions']
-        self.assertEqual([('v1.0', '1.0', '1.1', 'CURRENT')], [
+        self.assertEqual([('v1.0', '1.0', '1.2', 'CURRENT')], [
             (v['id'], v['min_version'], v['version'], v['status'])
             for v in found])
         self.answer(self.call(self.api, 'GET', headers={
             'OpenStack-API-Version': 'miglock latest'}), 200,
-            schemas.show_response, version='1.1')
+            schemas.show_response, version='1.2')
         reply = self.call(self.api, 'PUT', '/holds/etl', {}, headers={
-            'OpenStack-API-Version': 'miglock 1.2'})
+            'OpenStack-API-Version': 'miglock 1.3'})
         self.assertEqual(406, reply.status_code, reply.text)
-        self.assertIn('1.0 to 1.1', str(reply.json()))
+        self.assertIn('1.0 to 1.2', str(reply.json()))
         self.assertEqual((), self.store.get_state(self.server['id']).holds)
         reply = self.call(self.api, 'GET', headers={
             'OpenStack-API-Version': 'miglock one'})
@@ -479,7 +479,7 @@ class ApiReferenceSamplesTest(base.NovaTestCase):
                       '/os-miglock/drain-plans', {'drain_plan': {
                           'hosts': ['host1'], 'within': 7200,
                           'strategy': 'probabilistic',
-                          'on_deadline': 'skip'}})
+                          'on_deadline': 'skip'}}, version='1.2')
         self.exchange('hold-put', self.api, 'PUT', url + '/holds/etl', {
             'lease_seconds': 3600, 'reason': 'month-end batch'})
         self.exchange('miglock-show', self.api, 'GET', url)

@@ -108,6 +108,13 @@ def test_the_cloud_may_turn_the_default_notice_off():
     assert drain.notice_for(parse('drain', 'h'), 0.0, 3600.0, conf) == 600
 
 
+@pytest.mark.parametrize('asked, notice', [
+    (None, 1800), (0, None), (2700, 2700)])
+def test_one_notice_rule_for_the_command_and_the_rest_plan(asked, notice):
+    """``drain`` and the REST plan (1.2) resolve the notice alike."""
+    assert options.resolve_notice(asked, 1800, 7200.0) == notice
+
+
 def test_options_refuse_a_negative_notice():
     with pytest.raises(lock.InvalidRequest):
         options.Options(deadline=1.0, notice=-5).check()
