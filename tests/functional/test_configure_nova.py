@@ -151,7 +151,8 @@ def test_needs_no_config_file_and_loads_no_store(files, tmp_path):
     """devstack's MySQL URL names a SQLAlchemy plugin only devstack has."""
     api_paste, nova_conf = files
     with open(nova_conf, 'a') as stream:
-        stream.write('\n[miglock_database]\nconnection = %s\n' % DEVSTACK_STORE)
+        stream.write('\n[miglock_database]\nconnection = %s\n'
+                     % DEVSTACK_STORE)
     result = subprocess.run(
         [MANAGE, '--config-file', str(tmp_path / 'not-yet.conf'),
          'configure-nova', '--api-paste', api_paste, '--nova-conf',
