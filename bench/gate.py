@@ -19,6 +19,12 @@ run; only the API request is timed. With the gate each request also loads
 the instance, opens a migration ticket, and the listener closes it when
 the migration ends.
 
+Ends with ``summary: p50_ratio=R p50_added_ms=X gate_own_p50_ms=Y
+round_ratio_min=R round_ratio_max=R``: the p50 latency with the gate over
+the p50 without it, over all rounds, what the gate adds at p50, its own
+work at p50 (Nova's method excluded) and the lowest and highest of the
+per-round p50 ratios (the spread on a noisy machine).
+
     python bench/gate.py [--migrations 40] [--rounds 3]
 """
 
@@ -147,6 +153,11 @@ def main():
         (p50['with gate'] - p50['without gate']) * 1e3,
         p50['with gate'] / p50['without gate'],
         ' '.join('%.2f' % r for r in ratios)))
+    print('summary: p50_ratio=%.2f p50_added_ms=%.2f gate_own_p50_ms=%.2f '
+          'round_ratio_min=%.2f round_ratio_max=%.2f' % (
+              p50['with gate'] / p50['without gate'],
+              (p50['with gate'] - p50['without gate']) * 1e3,
+              percentile(GATE_SECONDS, .5) * 1e3, min(ratios), max(ratios)))
 
 
 if __name__ == '__main__':

@@ -18,6 +18,11 @@ lock ``PUT`` and ``DELETE`` latency (p50, p99) and throughput at 1, 32 and
 /openstack/latest/meta_data.json`` at the same concurrency. Clients send the
 headers the Neutron metadata proxy would add.
 
+Ends with ``summary: put_get_p50_ratio_cN=R ... errors=N``: for each
+number of clients N, the lock ``PUT`` p50 over Nova's ``GET`` p50 measured
+at the same concurrency in the same run (the target is 1.5), and the
+requests that failed, both loads together.
+
     python bench/metadata.py [--seconds 5] [--clients 1,32,128]
 """
 
@@ -42,6 +47,9 @@ from nova_miglock.testing.nova import servers  # noqa: E402
 
 INSTANCES = 8
 SETTINGS = {'seconds': 5.0, 'clients': [1, 32, 128]}
+# clients -> (lock PUT p50 / Nova GET p50, failed requests), for the
+# summary printed after unittest's own output.
+RESULTS = {}
 
 
 def percentile(values, fraction):
@@ -118,6 +126,8 @@ class MetadataBenchmark(base.NovaTestCase):
                       else '  errors: GET %d, lock %d' % (
                           nova.get('errors', 0), ours.get('errors', 0))))
             sys.stdout.flush()
+            RESULTS[clients] = (p50 / g50, nova.get('errors', 0) +
+                                ours.get('errors', 0))
 
 
 def main():
@@ -135,7 +145,13 @@ def main():
     suite = unittest.defaultTestLoader.loadTestsFromTestCase(
         MetadataBenchmark)
     result = unittest.TextTestRunner(verbosity=0).run(suite)
-    sys.exit(0 if result.wasSuccessful() else 1)
+    if not result.wasSuccessful():
+        sys.exit(1)
+    # After the runner, so that the summary follows unittest's report.
+    print('summary: %s errors=%d' % (' '.join(
+        'put_get_p50_ratio_c%d=%.2f' % (clients, ratio)
+        for clients, (ratio, _errors) in sorted(RESULTS.items())),
+        sum(errors for _ratio, errors in RESULTS.values())))
 
 
 if __name__ == '__main__':

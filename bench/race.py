@@ -16,6 +16,12 @@ against a handful of instances on each engine; afterwards two independent
 checks prove no hold overlapped an admitted move: one from the clients'
 observations, one from the store's ledger. Prints operation counts.
 
+Ends with ``summary: overlaps=N store_inconsistencies=N
+ops_per_s_ENGINE=X ...``: the overlaps the clients saw and the
+inconsistencies the store's ledger shows, summed over the engines (both
+must be 0; the exit status is 1 otherwise), and each engine's operation
+rate. The race has no baseline: its result is the two zeros.
+
     python bench/race.py [--seconds 60] [--workers 8] [--instances 4]
 """
 
@@ -47,6 +53,8 @@ def main():
     if args.smoke:
         args.seconds, args.workers, args.engines = 1, 2, 'sqlite'
     failed = False
+    overlaps_seen = inconsistencies = 0
+    rates = []
     for name in args.engines.split(','):
         db = databases.Database(name, tempfile.mkdtemp())
         try:
@@ -68,6 +76,11 @@ def main():
         print('%-10s overlaps seen by clients: %d; store inconsistencies: %d'
               % (name, len(overlaps), len(problems)))
         failed = failed or bool(overlaps or problems)
+        overlaps_seen += len(overlaps)
+        inconsistencies += len(problems)
+        rates.append('ops_per_s_%s=%.0f' % (name, total / args.seconds))
+    print('summary: overlaps=%d store_inconsistencies=%d %s' % (
+        overlaps_seen, inconsistencies, ' '.join(rates)))
     sys.exit(1 if failed else 0)
 
 
