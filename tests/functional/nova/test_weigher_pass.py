@@ -9,21 +9,21 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""MigrationLockWeigher's pass over the hosts, without a scheduler."""
+"""MigrationLockWeigher's pass over the hosts, without a scheduler.
 
-import os
+Nova's objects and handler types, no service: what the weigher returns
+for a request (test_weigher.py runs it in Nova's scheduler).
+"""
+
 import types
 
+from nova import objects
+from nova.scheduler import weights
 import pytest
 
-os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
-
-from nova import objects  # noqa: E402
-from nova.scheduler import weights  # noqa: E402
-
-from nova_miglock.planning import drainability  # noqa: E402
-from nova_miglock.planning import placement  # noqa: E402
-from nova_miglock.scheduler.weighers import migration_lock  # noqa: E402
+from nova_miglock.planning import drainability
+from nova_miglock.planning import placement
+from nova_miglock.scheduler.weighers import migration_lock
 
 
 IMAGE = '155d900f-4e14-4e4c-a73d-069cbf4541e6'
