@@ -22,10 +22,6 @@ small margin, then checks where a new boot lands.
 """
 
 import datetime
-import os
-import re
-import subprocess
-import sys
 
 import nova.conf
 from nova import context as nova_context
@@ -48,8 +44,6 @@ WEIGHER_PATH = ('nova_miglock.scheduler.weighers.migration_lock.'
                 'MigrationLockWeigher')
 DB_IMAGE = '155d900f-4e14-4e4c-a73d-069cbf4541e6'
 WEB_IMAGE = 'a2459075-d96c-40d5-893e-577ff92e721c'
-BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.dirname(os.path.abspath(__file__))))), 'bench', 'placement.py')
 MONDAY = timebins.to_seconds(datetime.datetime(2026, 11, 23))
 WEEK = timebins.WEEK
 
@@ -271,14 +265,3 @@ class StoreSourceWeigherTest(MigrationLockWeigherTest):
         self.place(self.web, 'host1')
         self.place(self.web, 'host2')
         self.assertEqual('host2', self.boot(self.db))
-
-
-def test_bench_smoke_run_ends_with_the_summary_line():
-    result = subprocess.run([sys.executable, BENCH, '--smoke'],
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    last = result.stdout.strip().splitlines()[-1]
-    assert re.fullmatch(r'summary: drain_total_ratio=[\d.]+ '
-                        r'drain_p90_ratio=[\d.]+ '
-                        r'sched_added_10k=-?[\d.]+%', last), last
-    assert 'source reads per boot: 1.00' in result.stdout
