@@ -213,7 +213,9 @@ class EnforcementLabTest(lab.LabTestCase):
         self.assertTrue(self.on_dst().isPersistent())
 
     def test_an_expired_lease_no_longer_locks(self):
-        state = self.hold(lease=2)
+        # Long enough for the refused attempt to start before the lease
+        # ends on a loaded machine (2 s was not, in CI).
+        state = self.hold(lease=6)
         self.assertRefused(self.migrate)
         # No resync: the hook judges the lease's end from the replica.
         expires = (state.lease_expires_at -
