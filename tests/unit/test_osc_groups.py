@@ -17,36 +17,12 @@ keystoneauth's, to pin down what is sent: version 1.1 for the group calls
 only, and a budget as the API's schema takes it.
 """
 
-import json
-
 from osc_lib import exceptions
 import pytest
 
 from nova_miglock.osc import client
 from nova_miglock.osc.v1 import groups
-
-
-class _Response:
-    status_code = 200
-
-    def __init__(self, body):
-        self.content = json.dumps(body).encode()
-        self._body = body
-
-    def json(self):
-        return self._body
-
-
-class _Session:
-    """Records requests; answers every one with ``answer``."""
-
-    def __init__(self, answer):
-        self.answer = answer
-        self.sent = []
-
-    def request(self, url, method, **kwargs):
-        self.sent.append((method, url, kwargs))
-        return _Response(self.answer)
+from tests.unit import osc_fakes
 
 
 @pytest.mark.parametrize('text, sent', [
@@ -64,7 +40,7 @@ def test_anything_else_is_not_a_budget(text):
 
 
 def test_group_calls_ask_for_version_1_1_and_the_rest_keep_1_0():
-    session = _Session({'group': {'group': 'tag:db'}, 'groups': []})
+    session = osc_fakes.Session({'group': {'group': 'tag:db'}, 'groups': []})
     api = client.Client(session, 'http://nova/v2.1/')
     api.group_set('tag:db', '25%', project_id='p1')
     api.group_show('tag:db')
@@ -89,13 +65,13 @@ def test_group_calls_ask_for_version_1_1_and_the_rest_keep_1_0():
 
 
 def test_a_group_name_is_one_path_segment():
-    session = _Session({'group': {}})
+    session = osc_fakes.Session({'group': {}})
     client.Client(session, 'http://nova').group_show('tag:a/b?c')
     assert session.sent[0][1] == 'http://nova/os-miglock/groups/tag:a%2Fb%3Fc'
 
 
 def test_a_server_group_name_is_looked_up_in_nova_and_a_key_is_not():
-    session = _Session({'server_groups': [
+    session = osc_fakes.Session({'server_groups': [
         {'id': '0e2b2b16-4a2c-4d40-9c8d-3c1a1e7f6a10', 'name': 'db'},
         {'id': '1e2b2b16-4a2c-4d40-9c8d-3c1a1e7f6a10', 'name': 'web'},
         {'id': '2e2b2b16-4a2c-4d40-9c8d-3c1a1e7f6a10', 'name': 'web'}]})

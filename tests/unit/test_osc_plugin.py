@@ -21,6 +21,7 @@ import pytest
 
 from nova_miglock.osc import client
 from nova_miglock.osc import plugin
+from tests.unit import osc_fakes
 
 COMMANDS = {'show', 'hold', 'release', 'list', 'break', 'exempt',
             'usage', 'quota_show', 'quota_set', 'ticket_list',
@@ -112,16 +113,6 @@ def test_the_plugin_needs_nothing_of_the_server_side():
                          'oslo_versionedobjects', 'oslo_policy'}
 
 
-class _Reply:
-    def __init__(self, status, body):
-        self.status_code = status
-        self._body = body
-        self.content = b'x'
-
-    def json(self):
-        return self._body
-
-
 class _Session:
     """Answers drain plans as a server serving up to ``newest``."""
 
@@ -133,8 +124,9 @@ class _Session:
         version = headers['OpenStack-API-Version'].split()[-1]
         self.sent.append((version, json['drain_plan']))
         if tuple(map(int, version.split('.'))) > self.newest:
-            return _Reply(406, {'notAcceptable': {'message': 'too new'}})
-        return _Reply(200, {'drain_plan': {'hosts': ['h1']}})
+            return osc_fakes.Reply(
+                {'notAcceptable': {'message': 'too new'}}, status=406)
+        return osc_fakes.Reply({'drain_plan': {'hosts': ['h1']}})
 
 
 @pytest.mark.parametrize('notice, sent', [
