@@ -17,6 +17,8 @@ oslo library can import eventlet.
 
 import nova_miglock.testing.nova  # noqa: F401,H306  (Nova threads first)
 
+import time
+
 import pytest
 import sqlalchemy as sa
 
@@ -63,3 +65,24 @@ def limits(conf):
                            max_hold=conf.miglock.max_hold,
                            min_unlocked_gap=conf.miglock.min_unlocked_gap,
                            max_holders=conf.miglock.max_holders)
+
+
+class Stopwatch:
+    """Real seconds since the test began.
+
+    The store's clock seam moves the clock forward but does not stop it:
+    the real time a test takes is charged too. A test that sums store
+    time bounds it by what it moved plus what this measured, so a loaded
+    machine cannot fail it and a wrong sum still does.
+    """
+
+    def __init__(self):
+        self._start = time.monotonic()
+
+    def elapsed(self):
+        return time.monotonic() - self._start
+
+
+@pytest.fixture
+def stopwatch():
+    return Stopwatch()
