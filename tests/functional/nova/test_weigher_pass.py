@@ -97,3 +97,23 @@ def test_no_opinion_weighs_every_host_the_same(source):
     got = migration_lock.MigrationLockWeigher().weigh_objects(
         weighed('slow', 'quick'), spec())
     assert got == [0.5, 0.5]
+
+
+@pytest.mark.parametrize('configured, given', [(4.0, '4'), (2.5, '2.5'),
+                                               (0.0, '0')])
+def test_the_multiplier_nova_formats_per_host_is_an_int_when_whole(
+        source, configured, given):
+    # Nova formats f"{multiplier} * {weight}" for every host, logged or
+    # not; the product it adds to the host's weight is the same.
+    source(0.37)
+    migration_lock.CONF.set_override('weight_multiplier', configured,
+                                     group='miglock_weigher')
+    try:
+        weigher = migration_lock.MigrationLockWeigher()
+        hosts = weighed('slow', 'quick')
+        weigher.weigh_objects(hosts, spec())
+        multiplier = weigher.weight_multiplier(hosts[0].obj)
+    finally:
+        migration_lock.CONF.clear_override('weight_multiplier',
+                                           group='miglock_weigher')
+    assert f'{multiplier}' == given and multiplier == configured
