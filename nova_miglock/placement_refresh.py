@@ -83,13 +83,16 @@ class PlacementRefresh:
         fitted, folded = learn.current(self._store, now,
                                        options.placement_history_days)
         inventory, placed = inventory_of(self._servers())
-        table, costs = drainability.prepare(fitted, inventory, placed,
-                                            as_of=now)
+        table, costs, workloads = drainability.prepare(
+            fitted, inventory, placed, as_of=now)
         self._store.save_history_model(
-            drainability.SCOPE, drainability.document(table, costs),
+            drainability.SCOPE,
+            drainability.document(table, costs, workloads),
             timebins.to_datetime(now))
         LOG.info('Placement refreshed: %(instances)d instances, '
                  '%(hosts)d hosts with a drain cost, %(levels)d profile '
-                 'levels, %(rows)d new ledger rows',
+                 'levels, %(workloads)d lock-prone workloads, %(rows)d new '
+                 'ledger rows',
                  {'instances': len(inventory), 'hosts': len(costs),
-                  'levels': len(table.curves), 'rows': folded})
+                  'levels': len(table.curves), 'workloads': len(workloads),
+                  'rows': folded})

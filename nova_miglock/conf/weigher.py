@@ -47,17 +47,20 @@ Related options:
 * ``[miglock_listener]/placement_interval``: how often it is refreshed.
 """),
     cfg.FloatOpt('weight_multiplier',
-                 default=4.0,
+                 default=8.0,
                  help="""
 How strongly MigrationLockWeigher's preference counts against Nova's other
 weighers.
 
 The weigher's own weight of a host lies between 0 and 1, like that of
-Nova's RAM, CPU and disk weighers, which spread instances; with the three
-of them at their default multiplier of 1.0, a multiplier of about 4 lets
-lock-prone instances gather on the same few hosts while the cloud is not
-full, and still lets spreading decide between hosts that are equally slow
-(or quick) to drain. An aggregate can override it with the
+Nova's RAM, CPU and disk weighers, which spread instances; a lock-prone
+boot uses the upper half of that range (its workload's hosts against the
+others), a quiet one the lower half. Nova's three spreading weighers at
+their default multiplier of 1.0 give up to 3 points to the emptiest host,
+so a multiplier of about 8 (up to 4 points) lets a lock-prone workload
+stay on its few hosts even when they are fuller than the rest, and still
+lets spreading decide between hosts that are equally slow (or quick) to
+drain. An aggregate can override it with the
 ``miglock_weight_multiplier`` metadata key, as Nova's weighers allow.
 
 Possible values:

@@ -67,21 +67,43 @@ class DrainabilitySource(abc.ABC):
         """
 
 
+class _Loads:
+    """Host loads and their costs, one curve folded in or out at a time."""
+
+    def __init__(self, times):
+        self._times = times
+        self._loads = {}
+        self.costs = {}
+        self.view = types.MappingProxyType(self.costs)
+
+    def add(self, host, curve):
+        load = self._loads.setdefault(host, placement.HostLoad(self._times))
+        load.add(curve)
+        self.costs[host] = load.cost()
+
+    def remove(self, host, curve):
+        load = self._loads[host]
+        load.remove(curve)
+        self.costs[host] = load.cost()
+
+
 class InMemorySource(DrainabilitySource):
     """A profile table and per-host loads kept in memory.
 
     ``place`` and ``remove`` keep the host costs current as instances
     land and leave, incrementally (one curve folded in or out), so an
-    answer costs a dictionary lookup whatever the number of hosts.
+    answer costs a dictionary lookup whatever the number of hosts. Host
+    costs are kept for all instances and, for each lock-prone workload
+    (:meth:`~placement.Profile.workload`), for its own instances.
     """
 
     def __init__(self, table):
         self.table = table
         self.reads = 0
-        self._loads = {}
+        self._all = _Loads(table.times)
+        self._workloads = {}
+        self._views = {}
         self._where = {}
-        self._costs = {}
-        self._view = types.MappingProxyType(self._costs)
 
     def place(self, uuid, host, profile, curve=None):
         """``uuid`` now runs on ``host``; ``curve`` overrides its profile's.
@@ -91,30 +113,43 @@ class InMemorySource(DrainabilitySource):
         """
         self.remove(uuid)
         curve = curve if curve is not None else self.table.curve(profile)
-        load = self._loads.setdefault(host, placement.HostLoad(
-            self.table.times))
-        load.add(curve)
-        self._where[uuid] = (host, curve)
-        self._costs[host] = load.cost()
+        self._all.add(host, curve)
+        key = profile.workload()
+        if key is not None and self.table.proneness(profile) > 0:
+            if key not in self._workloads:
+                self._workloads[key] = _Loads(self.table.times)
+                self._views[key] = self._workloads[key].view
+            self._workloads[key].add(host, curve)
+        else:
+            key = None
+        self._where[uuid] = (host, curve, key)
 
     def remove(self, uuid):
         if uuid not in self._where:
             return
-        host, curve = self._where.pop(uuid)
-        load = self._loads[host]
-        load.remove(curve)
-        self._costs[host] = load.cost()
+        host, curve, key = self._where.pop(uuid)
+        self._all.remove(host, curve)
+        if key is not None:
+            self._workloads[key].remove(host, curve)
 
     def cost(self, host):
-        return self._costs.get(host, 0.0)
+        return self._all.costs.get(host, 0.0)
 
     def costs(self):
         """``{host: cost}`` of every host with a known instance."""
-        return dict(self._costs)
+        return dict(self._all.costs)
+
+    def workload_costs(self):
+        """``{workload key: {host: cost}}`` of the lock-prone workloads."""
+        return {key: dict(loads.costs)
+                for key, loads in self._workloads.items()}
 
     def outlook(self, request):
         self.reads += 1
-        return Outlook(self.table.proneness(request.profile), self._view)
+        profile = request.profile
+        proneness = self.table.proneness(profile)
+        return Outlook(proneness, placement.costs_for(
+            proneness, profile, self._all.view, self._views))
 
 
 # The saved-model scope the prepared table and host costs are kept under.
@@ -123,12 +158,13 @@ SCOPE = 'placement'
 
 def prepare(model, inventory, placed, as_of=None,
             horizon=placement.HORIZON):
-    """``(ProfileTable, {host: cost})`` from the model and the inventory.
+    """``(ProfileTable, {host: cost}, {workload: {host: cost}})``.
 
-    ``inventory`` maps an instance to its :class:`~placement.Member`,
-    ``placed`` an instance to the compute host it is on. Each instance
-    weighs on its host with its profile's curve, as a new boot of that
-    profile would: the scheduler compares like with like.
+    From the model and the inventory. ``inventory`` maps an instance to
+    its :class:`~placement.Member`, ``placed`` an instance to the compute
+    host it is on. Each instance weighs on its host with its profile's
+    curve, as a new boot of that profile would: the scheduler compares
+    like with like.
     """
     table = placement.ProfileTable.from_model(model, inventory, as_of,
                                               horizon)
@@ -137,12 +173,16 @@ def prepare(model, inventory, placed, as_of=None,
         member = inventory.get(uuid)
         if member is not None and host:
             source.place(uuid, host, member.profile)
-    return table, source.costs()
+    return table, source.costs(), source.workload_costs()
 
 
-def document(table, costs):
+def document(table, costs, workloads=None):
     """What the listener saves: plain JSON."""
-    return {'table': table.to_dict(), 'costs': dict(costs)}
+    data = {'table': table.to_dict(), 'costs': dict(costs)}
+    if workloads is not None:
+        data['workloads'] = [{'key': list(key), 'costs': dict(c)}
+                             for key, c in sorted(workloads.items())]
+    return data
 
 
 class StoreSource(DrainabilitySource):
@@ -158,8 +198,7 @@ class StoreSource(DrainabilitySource):
         self._store_of = store_of
         self._lock = threading.Lock()
         self._stamp = None
-        self._table = None
-        self._costs = types.MappingProxyType({})
+        self._loaded = None
         self.reads = 0
         self.loads = 0
 
@@ -170,20 +209,38 @@ class StoreSource(DrainabilitySource):
         with self._lock:
             if stamp != self._stamp:
                 self._load(store, stamp)
-            table, costs = self._table, self._costs
-        if table is None:
+            loaded = self._loaded
+        if loaded is None:
             return Outlook(0.0)
-        return Outlook(table.proneness(request.profile), costs)
+        table, costs, workloads = loaded
+        profile = request.profile
+        proneness = table.proneness(profile)
+        return Outlook(proneness, placement.costs_for(
+            proneness, profile, costs, workloads))
 
     def _load(self, store, stamp):
         data = store.load_history_model(SCOPE) if stamp else None
         self.loads += 1
         # A document that does not parse is reported once (the weigher
         # logs it), then ignored until the listener saves another.
-        self._stamp, self._table = stamp, None
-        self._costs = types.MappingProxyType({})
+        self._stamp, self._loaded = stamp, None
         if data is not None:
-            table = placement.ProfileTable.from_dict(data['table'])
-            costs = {str(h): float(c) for h, c in data['costs'].items()}
-            self._table = table
-            self._costs = types.MappingProxyType(costs)
+            self._loaded = parse(data)
+
+
+def _costs(raw):
+    return types.MappingProxyType({str(h): float(c) for h, c in raw.items()})
+
+
+def parse(data):
+    """``(table, costs, workloads)`` of a saved document.
+
+    ``workloads`` is None in a document saved before they were kept: the
+    weigher then weighs every boot against the costs of all instances.
+    """
+    table = placement.ProfileTable.from_dict(data['table'])
+    workloads = None
+    if 'workloads' in data:
+        workloads = {tuple(w['key']): _costs(w['costs'])
+                     for w in data['workloads']}
+    return table, _costs(data['costs']), workloads

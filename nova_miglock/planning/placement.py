@@ -48,6 +48,7 @@ hosts that are quick to drain.
 import dataclasses
 import functools
 import math
+import types
 
 from nova_miglock.planning import survival
 from nova_miglock.planning import timebins
@@ -86,6 +87,17 @@ class Profile:
     project_id: str
     flavor: str = None
     image: str = None
+
+    def workload(self):
+        """The key of the workload this profile belongs to, or None.
+
+        Project and image: what a tenant runs, whatever its size. The
+        weigher gathers a lock-prone boot with its own workload, not
+        with every lock-prone instance (see :func:`costs_for`).
+        """
+        if self.project_id and self.image:
+            return ('project-image', self.project_id, self.image)
+        return None
 
     def levels(self):
         """Level keys, most specific first, for the attributes known."""
@@ -269,6 +281,30 @@ class HostLoad:
         held = [1.0 - math.exp(s) for s in self.log_clear]
         span = self.times[-1] - self.times[0]
         return max(0.0, min(1.0, area(self.times, held) / span))
+
+
+def costs_for(proneness_, profile, costs, workloads):
+    """The host costs a boot of ``profile`` is weighed against.
+
+    A quiet boot (proneness 0 or less) keeps away from every host that is
+    slow to drain, whatever makes it slow: the costs of all instances. A
+    lock-prone boot gathers with its own workload only (``workloads``:
+    ``{workload key: {host: cost of that workload's instances}}``): pulled
+    to every slow host, lock-prone workloads would share the same hosts,
+    and the smaller ones would take the room the next boots of the
+    heaviest need, spreading it over more hosts. A prone boot whose
+    workload has no instance yet has no preference. ``workloads`` None
+    (a document saved before workloads were kept) means the costs of all.
+    """
+    if proneness_ <= 0 or workloads is None:
+        return costs
+    key = profile.workload()
+    if key is None:
+        return costs
+    return workloads.get(key, EMPTY)
+
+
+EMPTY = types.MappingProxyType({})
 
 
 def weights(proneness_, costs, hosts):

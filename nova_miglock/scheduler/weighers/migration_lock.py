@@ -12,9 +12,10 @@
 """MigrationLockWeigher: keep most hosts quick to drain.
 
 A host is as slow to empty as its longest lock. This weigher gathers new
-instances that are likely to be locked for long on hosts that already are
-slow to drain, and keeps the others on hosts that are quick to drain, so a
-rolling maintenance waits on few hosts instead of on all of them.
+instances that are likely to be locked for long on the hosts their own
+workload already makes slow to drain, and keeps the others on hosts that
+are quick to drain, so a rolling maintenance waits on few hosts instead
+of on all of them.
 
 Its data comes from a :class:`~nova_miglock.planning.drainability.
 DrainabilitySource`, read once per scheduling request (not per host): in a
@@ -44,8 +45,8 @@ _source = None
 # digits: a weight of three decimals formats about twice as fast as one of
 # seventeen, which at 10,000 hosts is most of what this weigher adds to
 # the handler's charge for any weigher. Its weights are multiples of
-# 1/STEPS of Nova's [0, 1]; times the default multiplier of 4, a step is
-# 0.004 of a point, where Nova's spreading weighers each give a point
+# 1/STEPS of Nova's [0, 1]; times the default multiplier of 8, a step is
+# 0.008 of a point, where Nova's spreading weighers each give a point
 # between the emptiest and the fullest host: finer than what the estimates
 # tell apart.
 STEPS = 1000

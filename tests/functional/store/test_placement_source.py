@@ -89,8 +89,10 @@ def test_refresh_saves_what_makes_lock_prone_boots_gather(store, conf):
     # The lock-prone profile prefers costly hosts, the quiet one cheap.
     assert db.proneness > 0.2 and web.proneness < -0.2
     # host1 carries both lockers: by far the slowest to drain.
-    assert db.costs['host1'] > 10 * max(db.costs['host2'],
-                                        db.costs['host3'])
+    assert web.costs['host1'] > 10 * max(web.costs['host2'],
+                                         web.costs['host3'])
+    # A lock-prone boot weighs the hosts of its own workload.
+    assert dict(db.costs) == {'host1': web.costs['host1']}
     to_db = placement.weights(db.proneness, db.costs, ['host1', 'host2'])
     to_web = placement.weights(web.proneness, web.costs, ['host1', 'host2'])
     assert to_db[0] > to_db[1] and to_web[0] < to_web[1]

@@ -172,9 +172,9 @@ def test_in_memory_source_keeps_host_costs_as_instances_come_and_go():
     source = drainability.InMemorySource(table)
     source.place('a', 'host1', DB)
     source.place('b', 'host2', WEB)
-    outlook = source.outlook(drainability.Request(DB))
+    outlook = source.outlook(drainability.Request(WEB))
     assert source.reads == 1
-    assert outlook.proneness == table.proneness(DB)
+    assert outlook.proneness == table.proneness(WEB)
     assert outlook.costs['host1'] > 10 * outlook.costs['host2']
     quiet = source.cost('host2')
     source.place('a', 'host2', DB)           # moved
@@ -184,6 +184,53 @@ def test_in_memory_source_keeps_host_costs_as_instances_come_and_go():
     assert source.cost('host2') == pytest.approx(quiet)
     with pytest.raises(TypeError):
         outlook.costs['host1'] = 0.0         # read-only view
+
+
+def test_a_prone_boot_weighs_hosts_by_its_own_workload_a_quiet_by_all():
+    table = placement.ProfileTable.from_model(*cloud())
+    source = drainability.InMemorySource(table)
+    assert table.proneness(DB) > 0 > table.proneness(WEB)
+    # No DB yet: a DB boot has no preference, whatever else is placed.
+    source.place('w', 'host2', WEB)
+    assert dict(source.outlook(drainability.Request(DB)).costs) == {}
+    source.place('a', 'host1', DB)
+    source.place('b', 'host2', WEB)
+    db = source.outlook(drainability.Request(DB)).costs
+    assert dict(db) == {'host1': source.cost('host1')}
+    # A boot of another workload: the DB host is nothing special to it,
+    # while a quiet boot keeps away from every slow host.
+    other = placement.Profile('p1', 'db-flavor', 'mysql')
+    assert dict(source.outlook(drainability.Request(other)).costs) == {}
+    web = source.outlook(drainability.Request(WEB)).costs
+    assert web['host1'] > 10 * web['host2']
+    # A workload's costs follow its instances as they move and go.
+    source.place('a', 'host3', DB)
+    assert source.workload_costs() == {DB.workload(): {
+        'host1': 0.0, 'host3': source.cost('host3')}}
+    source.remove('a')
+    assert source.workload_costs()[DB.workload()]['host3'] == 0.0
+
+
+def test_costs_for_without_workloads_or_a_key_is_every_instance():
+    costs = {'h': 0.5}
+    workloads = {DB.workload(): {'h2': 0.4}}
+    assert placement.costs_for(0.9, DB, costs, workloads) == {'h2': 0.4}
+    assert placement.costs_for(0.9, DB, costs, None) is costs
+    assert placement.costs_for(-0.9, DB, costs, workloads) is costs
+    assert placement.costs_for(0.9, placement.Profile('p1', 'small'),
+                               costs, workloads) is costs
+
+
+def test_a_document_keeps_the_workloads_and_an_old_one_has_none():
+    table = placement.ProfileTable.from_model(*cloud())
+    source = drainability.InMemorySource(table)
+    source.place('a', 'host1', DB)
+    data = json.loads(json.dumps(drainability.document(
+        table, source.costs(), source.workload_costs())))
+    _table, costs, workloads = drainability.parse(data)
+    assert dict(workloads[DB.workload()]) == {'host1': costs['host1']}
+    del data['workloads']
+    assert drainability.parse(data)[2] is None
 
 
 def test_greedy_placement_gathers_prone_instances():
