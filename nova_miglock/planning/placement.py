@@ -41,8 +41,8 @@ that a profile is quiet.
   grid's span (0..1).
 
 The weight of a host for a new boot is ``proneness x cost``: lock-prone
-instances gather on hosts that are already slow to drain, the others go to
-hosts that are quick to drain.
+instances gather on the hosts their own workload already makes slow to
+drain (:func:`costs_for`), the others go to hosts that are quick to drain.
 """
 
 import dataclasses
