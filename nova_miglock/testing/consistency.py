@@ -49,19 +49,36 @@ def read_observations(paths):
 
 
 def hold_intervals(observations):
-    """``{instance: [(start, end)]}`` of every granted hold's life."""
-    lives = {}
+    """``{instance: [(start, end)]}`` of every granted hold's life.
+
+    A release that found nothing to release (``release_noop``: a retry
+    after a lost reply finds its own work done) or whose outcome is
+    unknown (``release_unknown``) may have ended the holder's hold from
+    the moment it was tried: such operations may or may not have taken
+    effect, so the hold's life is taken to end there, and only a hold
+    the store still answered for afterwards counts as held.
+    """
+    lives, unsure = {}, []
     for item in observations:
-        if item['kind'] not in ('hold', 'release'):
+        kind = item['kind']
+        if kind in ('release_noop', 'release_unknown'):
+            unsure.append(((item['instance'], item['holder']),
+                           _time(item['at'])))
+            continue
+        if kind not in ('hold', 'release'):
             continue
         key = (item['instance'], item['holder'], item['acquired_at'])
-        if item['kind'] == 'hold':
+        if kind == 'hold':
             start, end = lives.get(key, (_time(item['acquired_at']), None))
             expires = _time(item['expires_at'])
             lives[key] = (start, max(end or expires, expires))
-        elif item['kind'] == 'release' and key in lives:
+        elif key in lives:
             start, end = lives[key]
             lives[key] = (start, min(end, _time(item['at'])))
+    for (instance, holder), at in unsure:
+        for key, (start, end) in lives.items():
+            if key[:2] == (instance, holder) and start < at < end:
+                lives[key] = (start, at)
     result = collections.defaultdict(list)
     for (instance, _holder, _acq), span in lives.items():
         result[instance].append(span)
@@ -69,7 +86,13 @@ def hold_intervals(observations):
 
 
 def ticket_intervals(observations):
-    tickets = {}
+    """``{instance: [(admitted, closed)]}``; open tickets never close.
+
+    A close that found no open ticket (``close_noop``) or whose outcome is
+    unknown (``close_unknown``) may have closed the instance's ticket from
+    the moment it was tried, as for releases.
+    """
+    tickets, unsure = {}, []
     for item in observations:
         if item['kind'] == 'ticket':
             tickets.setdefault(item['ticket'], (
@@ -78,6 +101,12 @@ def ticket_intervals(observations):
             tickets[item['ticket']] = (item['instance'],
                                        _time(item['admitted_at']),
                                        _time(item['closed_at']))
+        elif item['kind'] in ('close_noop', 'close_unknown'):
+            unsure.append((item['instance'], _time(item['at'])))
+    for instance, at in unsure:
+        for ticket, (owner, start, end) in tickets.items():
+            if owner == instance and start < at < end:
+                tickets[ticket] = (owner, start, at)
     result = collections.defaultdict(list)
     for instance, start, end in tickets.values():
         result[instance].append((start, end))

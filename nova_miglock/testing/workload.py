@@ -30,6 +30,7 @@ Conflicts the store retried are counted from the engine's own error events:
 and ``conflict_in_statement`` (a row-lock deadlock).
 """
 
+import datetime
 import json
 import multiprocessing
 import os
@@ -105,6 +106,11 @@ def run(url, seconds, seed, worker, instances, out, faults=False,
         instance = rng.choice(instances)
         holder = rng.choice(holders)
         roll = rng.random()
+        # Before the call, on the clock the store reads (this host's): a
+        # release or close whose outcome is unknown may have taken effect
+        # from this moment on.
+        attempt = _stamp(datetime.datetime.now(datetime.timezone.utc)
+                         .replace(tzinfo=None))
         try:
             if roll < 0.25:
                 # A third are renewals of one's own hold, the store's
@@ -124,7 +130,8 @@ def run(url, seconds, seed, worker, instances, out, faults=False,
                          acquired_at=_stamp(released.acquired_at),
                          at=_stamp(state.now))
                 else:
-                    emit('release_noop')
+                    emit('release_noop', instance=instance, holder=holder,
+                         at=attempt)
             elif roll < 0.88:
                 ticket, _ = store.open_ticket(
                     instance, project_id='race', kind='live-migration',
@@ -139,7 +146,7 @@ def run(url, seconds, seed, worker, instances, out, faults=False,
                          admitted_at=_stamp(closed.admitted_at),
                          closed_at=_stamp(closed.closed_at))
                 else:
-                    emit('close_noop')
+                    emit('close_noop', instance=instance, at=attempt)
         except lock.NotHeld:
             emit('renew_noop')
         except lock.MigrationInProgress:
@@ -151,6 +158,13 @@ def run(url, seconds, seed, worker, instances, out, faults=False,
         except lock.StoreUnavailable:
             if not faults:
                 raise
+            # Committed or not, the caller cannot tell (the reply was
+            # lost): what it asked may have happened.
+            if 0.25 <= roll < 0.60:
+                emit('release_unknown', instance=instance, holder=holder,
+                     at=attempt)
+            elif roll >= 0.88:
+                emit('close_unknown', instance=instance, at=attempt)
             emit('unavailable')
             time.sleep(BACKOFF)
         slowest = max(slowest, time.monotonic() - started)
